@@ -1,0 +1,299 @@
+"""The cleaning core: page bytes in, one article record (or a drop with a reason) out.
+
+    bytes -> decode -> parse once -> metadata -> DOM rules -> trafilatura -> language
+          -> residue rules -> content hash -> record
+
+Nothing here imports Scrapy: the crawl's item pipelines and ``newsclean clean`` both call
+:meth:`Cleaner.clean`, so both write byte-identical records for the same page.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from lxml import etree
+from lxml.html import HtmlElement, HTMLParser, document_fromstring
+from trafilatura import bare_extraction
+
+from pipelines.decode import decode_html
+from pipelines.dom import DomRuleSet
+from pipelines.hashing import content_hash
+from pipelines.language import LanguageDetector
+from pipelines.metadata import Metadata, read_metadata
+from pipelines.record import DEBUG_FIELD, FIELDS, Record
+from pipelines.residue import TextRuleSet, match_form, split_title_standfirst
+from pipelines.timeout import PageTimeout, time_limit
+
+logger = logging.getLogger(__name__)
+
+#: Why a page gives no record. Stable names: they are stats keys and ``rejects`` reasons.
+DROP_REASONS: dict[str, str] = {
+    "empty": "the page has no bytes, or no text once decoded",
+    "too_large": "the page is larger than max_page_bytes",
+    "not_html": "the bytes are binary (PDF, image, archive, NUL bytes), not an HTML page",
+    "parse_error": "lxml could not build a tree",
+    "too_deep": "the tree has more elements than max_elements",
+    "timeout": "cleaning took longer than time_limit seconds",
+    "no_content": "no article text was found",
+    "too_short": "the article text has fewer than min_words words",
+    "error": "an unexpected error in the cleaner (logged with its traceback)",
+}
+
+_BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"PK\x03\x04", b"\x1f\x8b", b"RIFF", b"\x00\x00\x01\x00")
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A page as fetched or as saved: its bytes and what is known of where it came from."""
+
+    body: bytes
+    url: str = ""
+    source: str = ""
+    content_type: str | None = None
+    fetched_at: datetime | None = None
+
+    @classmethod
+    def from_headers(cls, body: bytes, url: str, headers: Mapping[str, str] | None = None, **kw: Any) -> Page:
+        content_type = None
+        for name, value in (headers or {}).items():
+            if name.lower() == "content-type":
+                content_type = value
+        return cls(body=body, url=url, content_type=content_type, **kw)
+
+
+@dataclass(frozen=True, slots=True)
+class Drop:
+    """A page that gives no record, and why (a key of :data:`DROP_REASONS`)."""
+
+    reason: str
+    source: str
+    url: str = ""
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class CleanOptions:
+    """Limits and switches of the cleaner; every field has a matching setting and CLI flag."""
+
+    max_page_bytes: int = 10_000_000
+    max_elements: int = 200_000
+    time_limit: float = 20.0
+    min_words: int = 1
+    debug: bool = False
+    favor_precision: bool = False
+    extensive_dates: bool = False
+    language_sample: int = 1000
+
+
+def iso_utc(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def word_count(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def looks_binary(body: bytes) -> bool:
+    head = body[:1024].lstrip()
+    if head.startswith(b"\xef\xbb\xbf") or head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False  # a BOM: text (UTF-16 has NUL bytes by design)
+    return head.startswith(_BINARY_MAGIC) or b"\x00" in head
+
+
+@dataclass
+class _Work:
+    """What one page accumulates on its way through the steps."""
+
+    source: str
+    url: str
+    fetched_at: datetime | None
+    meta: Metadata = field(default_factory=Metadata)
+    removed: Counter[str] = field(default_factory=Counter)
+    removed_text: dict[str, list[str]] = field(default_factory=dict)
+
+
+class Cleaner:
+    """The steps, built once per process (compiled rules, the seeded language detector)."""
+
+    def __init__(self, options: CleanOptions | None = None) -> None:
+        self.options = options or CleanOptions()
+        self.dom_rules = DomRuleSet()
+        self.text_rules = TextRuleSet()
+        self.detector = LanguageDetector(sample_chars=self.options.language_sample)
+        self._parser = HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
+
+    # -- pages ---------------------------------------------------------------------------------
+    def clean(self, page: Page) -> Record | Drop:
+        """Clean one page. Never raises for a bad page: every failure is a :class:`Drop`."""
+        source = page.source or page.url
+        try:
+            with time_limit(self.options.time_limit):
+                return self._clean(page, source)
+        except PageTimeout:
+            return Drop("timeout", source, page.url, f"over {self.options.time_limit:g} s")
+        except RecursionError:
+            return Drop("too_deep", source, page.url, "recursion limit")
+        except Exception as exc:  # a cleaner bug must not stop a run: counted, logged once
+            logger.exception("cleaner error on %s", source)
+            return Drop("error", source, page.url, f"{type(exc).__name__}: {exc}")
+
+    def _clean(self, page: Page, source: str) -> Record | Drop:
+        body = page.body
+        if not body or not body.strip():
+            return Drop("empty", source, page.url)
+        if len(body) > self.options.max_page_bytes:
+            return Drop("too_large", source, page.url, f"{len(body)} bytes")
+        if looks_binary(body):
+            return Drop("not_html", source, page.url)
+        _, text = decode_html(body, page.content_type)
+        tree = self.parse(text)
+        if tree is None:
+            return Drop("parse_error", source, page.url)
+        size = sum(1 for _ in tree.iter())
+        if size > self.options.max_elements:
+            return Drop("too_deep", source, page.url, f"{size} elements")
+
+        work = _Work(source=source, url=page.url, fetched_at=page.fetched_at)
+        fetched_day = page.fetched_at.date() if page.fetched_at else None
+        work.meta = read_metadata(tree, page.url, fetched_day, self.options.extensive_dates)
+
+        dom = self.dom_rules.apply(tree, keep_text=self.options.debug)
+        work.removed.update(dom.counts)
+        if self.options.debug:
+            work.removed_text.update(dom.texts)
+
+        extracted = bare_extraction(
+            tree,
+            url=page.url or None,
+            include_comments=False,
+            include_tables=True,
+            with_metadata=False,
+            favor_precision=self.options.favor_precision,
+        )
+        raw_text = getattr(extracted, "text", None) or ""
+        if not raw_text.strip():
+            return Drop("no_content", source, page.url)
+        return self._finish(work, raw_text.splitlines())
+
+    def parse(self, text: str) -> HtmlElement | None:
+        text = _XML_DECL.sub("", text, count=1)
+        if not text.strip():
+            return None
+        try:
+            return document_fromstring(text.encode("utf-8"), parser=self._parser)
+        except (etree.ParserError, ValueError):
+            return None
+
+    # -- text ----------------------------------------------------------------------------------
+    def clean_text(self, text: str, source: str, url: str = "", fetched_at: datetime | None = None) -> Record | Drop:
+        """Re-clean text extracted earlier by another tool: the line rules only.
+
+        The headline is the first line that survives the rules (split from a standfirst glued to
+        it); later lines that repeat it are dropped as ``title_repeat``.
+        """
+        work = _Work(source=source, url=url, fetched_at=fetched_at)
+        lines = [match_form(x) for x in text.splitlines()]
+        lines = [x for x in lines if x]
+        if not lines:
+            return Drop("empty", source, url)
+        lang = self.detector.detect(" ".join(lines)).code
+        # first pass with no headline known: find it as the first surviving line
+        first = self.text_rules.apply(lines, lang)
+        if not first.lines:
+            return Drop("no_content", source, url)
+        title, standfirst = split_title_standfirst(first.lines[0])
+        work.meta.title = title
+        work.meta.description = standfirst
+        # the headline line itself is metadata: drop it by making it a repeat of itself
+        return self._finish(work, lines, lang_hint=lang, headline=first.lines[0])
+
+    # -- shared tail -----------------------------------------------------------------------------
+    def _finish(
+        self, work: _Work, lines: list[str], lang_hint: str | None = None, headline: str | None = None
+    ) -> Record | Drop:
+        meta = work.meta
+        sample = " ".join(line for line in lines[:50] if line.strip())
+        language = self.detector.detect(sample, fallback=meta.html_lang)
+        residue = self.text_rules.apply(
+            lines,
+            language.code or lang_hint,
+            title=meta.title,
+            description=meta.description,
+            authors=meta.authors,
+            keep_text=self.options.debug,
+            extra_repeats=(headline,) if headline else (),
+        )
+        work.removed.update(residue.counts)
+        if self.options.debug:
+            for name, texts in residue.texts.items():
+                work.removed_text.setdefault(name, []).extend(texts)
+        text = "\n".join(residue.lines)
+        words = word_count(text)
+        if words == 0:
+            return Drop("no_content", work.source, work.url)
+        if words < self.options.min_words:
+            return Drop("too_short", work.source, work.url, f"{words} words")
+        candidates = [c for c in residue.title_candidates if c != headline]
+        if headline and meta.title and candidates:
+            # a longer copy of the headline inside the text is the fuller headline
+            longest = max(candidates, key=len)
+            if len(longest) > len(meta.title) and longest.startswith(meta.title[:20]):
+                meta.title = longest
+        authors = meta.authors or list(dict.fromkeys(residue.bylines))
+        record: dict[str, Any] = {
+            "url": work.url or None,
+            "canonical_url": meta.canonical_url,
+            "source": work.source,
+            "title": meta.title,
+            "description": meta.description,
+            "authors": authors,
+            "date_published": meta.date_published,
+            "site_name": meta.site_name,
+            "section": meta.section,
+            "tags": meta.tags,
+            "language": language.code,
+            "language_score": language.score,
+            "text": text,
+            "word_count": words,
+            "content_hash": content_hash(text),
+            "fetched_at": iso_utc(work.fetched_at),
+            "removed": dict(sorted(work.removed.items())),
+        }
+        assert tuple(record) == FIELDS
+        if self.options.debug:
+            record[DEBUG_FIELD] = {k: v for k, v in sorted(work.removed_text.items()) if v}
+        return record  # type: ignore[return-value]
+
+
+_DEFAULT: Cleaner | None = None
+
+
+def default_cleaner() -> Cleaner:
+    """The process-wide cleaner with default options (built on first use)."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = Cleaner()
+    return _DEFAULT
+
+
+def clean_page(page: Page, cleaner: Cleaner | None = None) -> Record | Drop:
+    return (cleaner or default_cleaner()).clean(page)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+__all__ = ["DROP_REASONS", "CleanOptions", "Cleaner", "Drop", "Page", "Record", "clean_page", "date", "utcnow"]

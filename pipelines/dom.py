@@ -1,0 +1,116 @@
+"""Apply the element rules of :mod:`pipelines.rules.dom` to a parsed page, in place."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from lxml import etree
+from lxml.html import HtmlElement
+
+from pipelines.rules import CATEGORIES, DomRule
+from pipelines.rules.dom import DOM_RULES
+
+#: Elements never removed by a rule, whatever their class or id.
+_PROTECTED_TAGS = frozenset({"html", "body", "main", "article", "h1"})
+
+
+def _combined(rules: Iterable[DomRule]) -> tuple[re.Pattern[str] | None, list[DomRule]]:
+    """One alternation with a named group per rule, matched against a whole token."""
+    ordered = list(rules)
+    if not ordered:
+        return None, []
+    alternation = "|".join(f"(?P<r{i}>{rule.pattern})" for i, rule in enumerate(ordered))
+    return re.compile(f"(?:{alternation})", re.IGNORECASE), ordered
+
+
+@dataclass
+class DomResult:
+    """What a DOM pass removed: block counts per category, and the removed text per rule."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    texts: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    reverted: int = 0
+
+
+class DomRuleSet:
+    """The element rules, compiled once. ``apply`` removes matches from a tree in place.
+
+    A match is kept (and counted as ``reverted``) when it is a protected element, holds the
+    page's headline, or holds more than ``max_share`` of the page text: no single rule may take
+    the article with it.
+    """
+
+    def __init__(self, rules: Iterable[DomRule] = DOM_RULES, max_share: float = 0.5) -> None:
+        rules = tuple(rules)
+        for rule in rules:
+            if rule.category not in CATEGORIES:
+                raise ValueError(f"rule {rule.name!r}: unknown category {rule.category!r}")
+        names = [r.name for r in rules]
+        duplicates = {n for n in names if names.count(n) > 1}
+        if duplicates:
+            raise ValueError(f"duplicate rule names: {sorted(duplicates)}")
+        self.rules = rules
+        self.max_share = max_share
+        self._class_re, self._class_rules = _combined(r for r in rules if r.kind == "class")
+        self._id_re, self._id_rules = _combined(r for r in rules if r.kind == "id")
+        self._xpaths = [(r, etree.XPath(r.pattern)) for r in rules if r.kind == "xpath"]
+
+    def _match_attrs(self, el: HtmlElement) -> DomRule | None:
+        ident = el.get("id")
+        if ident and self._id_re is not None:
+            m = self._id_re.fullmatch(ident.strip())
+            if m and m.lastgroup:
+                return self._id_rules[int(m.lastgroup[1:])]
+        classes = el.get("class")
+        if classes and self._class_re is not None:
+            for token in classes.split():
+                m = self._class_re.fullmatch(token)
+                if m and m.lastgroup:
+                    return self._class_rules[int(m.lastgroup[1:])]
+        return None
+
+    def find(self, tree: HtmlElement) -> list[tuple[HtmlElement, DomRule]]:
+        """Every outermost element a rule selects, in document order, with the rule."""
+        found: dict[HtmlElement, DomRule] = {}
+        for el in tree.iter(etree.Element):
+            if el.get("class") is None and el.get("id") is None:
+                continue
+            rule = self._match_attrs(el)
+            if rule is not None:
+                found[el] = rule
+        for rule, xpath in self._xpaths:
+            for el in xpath(tree):
+                if isinstance(el, etree._Element):
+                    found.setdefault(el, rule)
+        # keep only the outermost matches
+        outer: list[tuple[HtmlElement, DomRule]] = []
+        for el, rule in found.items():
+            if not any(anc in found for anc in el.iterancestors()):
+                outer.append((el, rule))
+        return outer
+
+    def apply(self, tree: HtmlElement, keep_text: bool = False) -> DomResult:
+        result = DomResult()
+        body = tree.find("body")
+        total = len((body if body is not None else tree).text_content() or "")
+        limit = self.max_share * max(total, 1)
+        for el, rule in self.find(tree):
+            if el.getparent() is None:
+                continue
+            if el.tag in _PROTECTED_TAGS or el.find(".//h1") is not None or el.find(".//article") is not None:
+                result.reverted += 1
+                continue
+            text = el.text_content() if (keep_text or total) else ""
+            if total and len(text) > limit:
+                result.reverted += 1
+                continue
+            result.counts[rule.category] += 1
+            if keep_text:
+                snippet = " ".join(text.split())
+                if snippet:
+                    result.texts[rule.name].append(snippet)
+            el.drop_tree()  # keeps the element's tail text in place
+        return result

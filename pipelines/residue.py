@@ -1,0 +1,179 @@
+"""Apply the line rules of :mod:`pipelines.rules.text` to extracted text.
+
+Besides the pattern table, three context rules need the page's metadata and so are code, with
+their own rule names: ``title_repeat`` (a line that repeats the headline or the standfirst),
+``author_line`` (a line that is only the byline's author name) and the prefix window (prefix rules
+only look at the first lines, where kickers and date residue sit).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from pipelines.rules import CATEGORIES, TextRule
+from pipelines.rules.text import TEXT_RULES
+
+#: Prefix rules (kickers, date residue) only apply to this many first lines.
+PREFIX_WINDOW = 3
+
+_SPACES = re.compile(r"[\s\u00a0\u202f\u2009\u200b]+")
+_NON_WORD = re.compile(r"[\W_]+")
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?…])\s+(?=[A-ZÀ-Ý«“\"])")
+
+
+def match_form(line: str) -> str:
+    """The form lines are matched in: NFC, all spaces folded to one ASCII space, stripped."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", line)).strip()
+
+
+def key(text: str) -> str:
+    """A comparison key: case-folded words only (for title and author matching)."""
+    return _NON_WORD.sub(" ", text.casefold()).strip()
+
+
+def split_title_standfirst(line: str) -> tuple[str, str | None]:
+    """Split a headline glued to its standfirst ('Title. Standfirst …') at the first sentence."""
+    parts = _SENTENCE_SPLIT.split(line, maxsplit=1)
+    if len(parts) == 2 and len(parts[0]) >= 20 and len(parts[1]) >= 20:
+        return parts[0], parts[1]
+    return line, None
+
+
+class _Table:
+    """The drop/byline rules of one language group, as two alternations (case-sensitive or not)."""
+
+    def __init__(self, rules: Sequence[TextRule]) -> None:
+        self.rules = list(rules)
+        self.patterns: list[re.Pattern[str]] = []
+        self.group_rules: list[list[TextRule]] = []
+        for case in (False, True):
+            group = [r for r in self.rules if r.case == case]
+            if not group:
+                continue
+            alternation = "|".join(f"(?P<r{i}>{r.pattern})" for i, r in enumerate(group))
+            self.patterns.append(re.compile(f"(?:{alternation})", 0 if case else re.IGNORECASE))
+            self.group_rules.append(group)
+
+    def match(self, line: str) -> TextRule | None:
+        for pattern, group in zip(self.patterns, self.group_rules, strict=True):
+            m = pattern.fullmatch(line)
+            if m and m.lastgroup:
+                return group[int(m.lastgroup[1:])]
+        return None
+
+
+@dataclass
+class ResidueResult:
+    lines: list[str]
+    counts: Counter[str] = field(default_factory=Counter)
+    texts: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    bylines: list[str] = field(default_factory=list)
+    #: lines dropped as title repeats: a longer one may be the fuller headline
+    title_candidates: list[str] = field(default_factory=list)
+
+
+class TextRuleSet:
+    """The line rules, compiled once per language."""
+
+    def __init__(self, rules: Iterable[TextRule] = TEXT_RULES) -> None:
+        rules = tuple(rules)
+        for rule in rules:
+            if rule.category not in CATEGORIES:
+                raise ValueError(f"rule {rule.name!r}: unknown category {rule.category!r}")
+        names = [r.name for r in rules]
+        if len(set(names)) != len(names):
+            raise ValueError("duplicate text rule names")
+        self.rules = rules
+        self.languages = sorted({r.lang for r in rules if r.lang != "*"})
+        self._prefix = [(r, re.compile(r.pattern, 0 if r.case else re.IGNORECASE))
+                        for r in rules if r.action == "strip_prefix"]
+        line_rules = [r for r in rules if r.action != "strip_prefix"]
+        self._tables: dict[str | None, _Table] = {
+            lang: _Table([r for r in line_rules if r.lang in ("*", lang)]) for lang in self.languages
+        }
+        # unknown or unsupported language: every table applies
+        self._tables[None] = _Table(line_rules)
+
+    def table(self, lang: str | None) -> _Table:
+        return self._tables.get(lang, self._tables[None])
+
+    def strip_prefixes(self, line: str, result: ResidueResult, keep_text: bool) -> str:
+        for rule, pattern in self._prefix:
+            m = pattern.match(line)
+            if m and m.end() < len(line):
+                result.counts[rule.category] += 1
+                if keep_text:
+                    result.texts[rule.name].append(m.group(0).strip())
+                line = line[m.end():]
+        return line
+
+    def apply(
+        self,
+        lines: Iterable[str],
+        lang: str | None,
+        title: str | None = None,
+        description: str | None = None,
+        authors: Sequence[str] = (),
+        keep_text: bool = False,
+        extra_repeats: Sequence[str] = (),
+    ) -> ResidueResult:
+        """Drop the boilerplate lines; return the kept ones (in match form) and what went where."""
+        result = ResidueResult(lines=[])
+        table = self.table(lang)
+        repeats = _repeat_keys(title, description) + [key(x) for x in extra_repeats if key(x)]
+        author_keys = {key(a) for a in authors if a}
+        for index, raw in enumerate(lines):
+            line = match_form(raw)
+            if not line:
+                continue
+            if index < PREFIX_WINDOW:
+                line = self.strip_prefixes(line, result, keep_text)
+            rule = table.match(line)
+            name: str | None = None
+            category: str | None = None
+            if rule is not None:
+                name, category = rule.name, rule.category
+                if rule.action == "byline":
+                    result.bylines.append(line)
+            elif is_repeat(line, repeats):
+                name, category = "title_repeat", "title_repeat"
+                result.title_candidates.append(line)
+            elif author_keys and key(line) in author_keys:
+                name, category = "author_line", "byline"
+            if category is None:
+                result.lines.append(line)
+                continue
+            result.counts[category] += 1
+            if keep_text and name:
+                result.texts[name].append(line)
+        return result
+
+
+def _repeat_keys(title: str | None, description: str | None) -> list[str]:
+    keys: list[str] = []
+    for text in (title, description):
+        if not text:
+            continue
+        keys.append(key(text))
+        keys.extend(key(s) for s in _SENTENCE_SPLIT.split(match_form(text)) if len(s) >= 20)
+    return [k for k in keys if k]
+
+
+def is_repeat(line: str, repeat_keys: Sequence[str]) -> bool:
+    """Is the line the headline or standfirst again (whole, one sentence of it, or a short extension)?"""
+    if not repeat_keys:
+        return False
+    k = key(line)
+    if not k:
+        return False
+    for r in repeat_keys:
+        if k == r:
+            return True
+        # the headline plus a few words ("… patron" / "… patron Jack Dorsey"), either way round
+        if len(r) >= 20 and (k.startswith(r) or r.startswith(k)) and len(k) <= 1.5 * len(r) and len(k) >= 0.6 * len(r):
+            return True
+    return False

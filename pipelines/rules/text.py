@@ -1,0 +1,144 @@
+"""Line rules on extracted text, per language.
+
+A ``drop`` pattern must match a whole line: a sentence that merely *mentions* cookies or the
+CAC 40 is never touched. Apostrophes and quotes are matched in both their typographic and ASCII
+forms, and non-breaking spaces count as spaces (lines are matched after
+:func:`pipelines.residue.match_form`).
+"""
+
+from __future__ import annotations
+
+from pipelines.rules import TextRule
+
+# number pieces, with French or English separators: 38 852,86 / 1,0864 / 5,306.04
+_NUM = r"\d{1,3}(?:[ .,]\d{3})*(?:[.,]\d+)?"
+_CHANGE = rf"[+\-−]\s?{_NUM}\s?(?:\(\s?[+\-−]?\s?{_NUM}\s?%\s?\)|%)"
+_AP = "['’]"
+_Q_OPEN = r"[«“\"]\s?"
+_Q_CLOSE = r"\s?[»”\"]"
+
+# Market instruments as ticker widgets list them (bullet optional).
+_INDEXES = (
+    r"Dow Jones|Nasdaq(?: 100| Composite)?|S&P 500|S&P/TSX|CAC 40|SBF 120|DAX(?: 40)?|FTSE(?: 100| MIB)?"
+    r"|Euro Stoxx 50|Stoxx 600|IBEX 35|AEX|BEL 20|SMI|Nikkei(?: 225)?|Hang Seng|Shanghai Composite"
+    r"|CSI 300|KOSPI|Sensex|ASX 200|Russell 2000|VIX|EUR/USD|USD/JPY|GBP/USD|EUR/GBP|USD/CHF"
+    r"|Bitcoin(?: EUR| USD)?|Ethereum(?: EUR| USD)?|CMC Crypto 200|Brent|WTI|Gold|Or|Pétrole(?: brut)?"
+    r"|Crude Oil|Silver|10-Yr Bond|Treasury 10Y"
+)
+
+TEXT_RULES: tuple[TextRule, ...] = (
+    # --- cookie_banner -----------------------------------------------------------------------
+    TextRule("fr_consent_blocked", "cookie_banner", "fr",
+             rf"L{_AP}accès à ce contenu a été bloqué afin de respecter votre choix de consentement\.?"),
+    TextRule("fr_consent_click", "cookie_banner", "fr",
+             rf"En cliquant sur\s?{_Q_OPEN}J{_AP}accepte{_Q_CLOSE}\s?, vous acceptez le dépôt de cookies"
+             rf" par des services externes.*"),
+    TextRule("fr_consent_more_info", "cookie_banner", "fr",
+             rf"Plus d{_AP}informations sur la page\s?Politique de gestion des cookies\.?"),
+    TextRule("fr_consent_generic", "cookie_banner", "fr",
+             rf"(?:Ce site|Notre site|Nous) utilis(?:e|ons) des cookies.{{0,300}}(?:accepte[rz]?|consentement"
+             rf"|paramétr\w+|en savoir plus)\W*|Gérer (?:mes|vos) (?:choix|cookies|préférences)"
+             rf"|(?:Tout )?(?:accepter|refuser)(?: et (?:fermer|continuer))?|Paramétrer les cookies"),
+    TextRule("en_we_use_cookies", "cookie_banner", "en",
+             r"(?:This (?:site|website)|We) uses? cookies.{0,300}(?:accept|consent|privacy policy|learn more"
+             r"|cookie policy|settings)\W*"),
+    TextRule("en_consent_buttons", "cookie_banner", "en",
+             r"(?:Accept|Reject|Allow) (?:all )?cookies|Manage (?:cookie )?(?:preferences|settings|consent)"
+             r"|Cookie (?:settings|preferences)|Do not sell my personal information"),
+    TextRule("en_consent_blocked", "cookie_banner", "en",
+             r"This content is (?:blocked|not available)\.?.{0,200}(?:consent|cookies|accept)\W*"),
+    TextRule("de_consent", "cookie_banner", "de",
+             r"(?:Wir|Diese Website) (?:verwende[nt]|nutz(?:t|en)) Cookies.{0,300}|Alle akzeptieren"
+             r"|Cookie-Einstellungen|Externer Inhalt.{0,200}(?:Einwilligung|Zustimmung|akzeptieren)\W*"),
+    TextRule("es_consent", "cookie_banner", "es",
+             r"(?:Este sitio|Utilizamos|Usamos) (?:web )?(?:utiliza )?cookies.{0,300}|Aceptar (?:todas las )?cookies"
+             r"|Configuración de cookies"),
+    # --- ticker ------------------------------------------------------------------------------
+    TextRule("market_closed", "ticker", "fr", r"La bourse est (?:fermée|ouverte)\.?|Marchés? (?:fermés?|ouverts?)"),
+    TextRule("market_closed_en", "ticker", "en", r"(?:U\.S\. )?Markets? (?:closed|open)\.?|Markets are (?:closed|open)\.?"),
+    TextRule("ticker_instrument", "ticker", "*", rf"[•·▪\-]?\s?(?:{_INDEXES})",
+             note="an instrument name alone on its line, as ticker widgets print them"),
+    TextRule("ticker_quote", "ticker", "*", rf"[+\-−]?{_NUM}[.,]\d+|{_NUM}[.,]\d+\s?(?:€|\$|pts|points)?",
+             note="a bare quote with decimals; bare integers are share counts"),
+    TextRule("ticker_change", "ticker", "*", rf"{_CHANGE}"),
+    TextRule("ticker_row", "ticker", "*", rf"[•·▪\-]?\s?(?:{_INDEXES})\s{_NUM}\s{_CHANGE}"),
+    # --- comment_form ------------------------------------------------------------------------
+    TextRule("fr_comment_heading", "comment_form", "fr",
+             r"(?:Publier|Laisser|Ajouter|Écrire) un commentaire|Réagir(?: à cet article)?|Commentaires?(?: \(\d+\))?"
+             r"|\d+ commentaires?|Répondre|Annuler la réponse"),
+    TextRule("fr_comment_email", "comment_form", "fr",
+             r"Votre adresse (?:e-?mail|de messagerie|courriel) ne sera pas publiée.*"),
+    TextRule("fr_comment_fields", "comment_form", "fr",
+             r"(?:Les )?champs obligatoires sont indiqués avec \*\.?|(?:Nom|Pseudo|E-?mail|Site web|Commentaire)\s?\*?"
+             r"|Enregistrer mon nom, mon e-?mail et mon site dans le navigateur.*"),
+    TextRule("en_comment_heading", "comment_form", "en",
+             r"Leave a (?:Reply|Comment)|Post a comment|Add a comment|\d+ Comments?|Comments?(?: \(\d+\))?"
+             r"|Cancel reply|Join the conversation|Reply"),
+    TextRule("en_comment_email", "comment_form", "en",
+             r"Your email address will not be published\.?.*|Required fields are marked \*\.?"),
+    TextRule("en_comment_fields", "comment_form", "en",
+             r"(?:Name|Email|Website|Comment)\s?\*?|Save my name, email, and website in this browser.*"),
+    TextRule("required_marker", "comment_form", "*", r"\*", case=True, note="a lone required-field star"),
+    TextRule("de_comment", "comment_form", "de",
+             r"(?:Kommentar (?:schreiben|verfassen)|Schreibe einen Kommentar|Deine E-Mail-Adresse wird nicht"
+             r" veröffentlicht.*|Erforderliche Felder sind mit \* markiert\.?)"),
+    TextRule("es_comment", "comment_form", "es",
+             r"(?:Deja un comentario|Dejar un comentario|Tu dirección de correo electrónico no será publicada.*"
+             r"|Los campos obligatorios están marcados con \*\.?)"),
+    # --- ad_label ----------------------------------------------------------------------------
+    TextRule("fr_ad_label", "ad_label", "fr", r"Publicité|Pub|Annonce|Contenu sponsorisé|Sponsorisé"),
+    TextRule("en_ad_label", "ad_label", "en", r"Advertisement|Advertising|Sponsored(?: content)?|Ad|Promoted"),
+    TextRule("de_ad_label", "ad_label", "de", r"Anzeige|Werbung"),
+    TextRule("es_ad_label", "ad_label", "es", r"Publicidad|Anuncio"),
+    TextRule("ad_label_any", "ad_label", "*", r"PUBLICITÉ|ADVERTISEMENT|ANZEIGE|PUBLICIDAD", case=True,
+             note="upper-case slot labels, whatever the page language"),
+    # --- share_count -------------------------------------------------------------------------
+    TextRule("bare_count", "share_count", "*", r"\d{1,3}(?:[ ,.]?\d{3})*|\d+(?:[.,]\d)?\s?[kK]",
+             note="a bare integer on its own line: a share or comment counter"),
+    TextRule("fr_share_label", "share_count", "fr",
+             r"(?:\d+\s)?(?:partages?|Partager(?: (?:sur|l['’]article|cet article))?(?: \w+)?)"),
+    TextRule("en_share_label", "share_count", "en",
+             r"(?:\d+\s)?(?:shares?|Share(?: (?:on|this|this article|this story))?(?: \w+)?|Tweet|Pin it|Email)"),
+    TextRule("social_names", "share_count", "*",
+             r"(?:Facebook|Twitter|X|LinkedIn|WhatsApp|Pinterest|Reddit|Flipboard|E-?mail|Copier le lien|Copy link)",
+             case=True),
+    # --- breadcrumb --------------------------------------------------------------------------
+    TextRule("fr_breadcrumb", "breadcrumb", "fr", r"Accueil\s?[|>›»/].*"),
+    TextRule("en_breadcrumb", "breadcrumb", "en", r"Home\s?[|>›»/].*"),
+    TextRule("de_breadcrumb", "breadcrumb", "de", r"Startseite\s?[|>›»/].*"),
+    TextRule("es_breadcrumb", "breadcrumb", "es", r"(?:Inicio|Portada)\s?[|>›»/].*"),
+    # --- byline ------------------------------------------------------------------------------
+    TextRule("agency_byline", "byline", "*",
+             r"(?:(?:[\w.'’-]+ ){0,3}[\w.'’-]+ (?:avec|with|mit|con) )?(?:AFP|Reuters|AP|Associated Press|Belga|ATS"
+             r"|DPA|dpa|EFE|ANSA|Bloomberg|Relaxnews)(?:\s?/\s?[\w ]{1,30})?",
+             action="byline", case=True, note="'20 Minutes avec AFP', 'AFP'"),
+    TextRule("fr_par_byline", "byline", "fr",
+             r"Par\s[A-ZÀ-Ý][\w'’.-]+(?:\s(?:[A-ZÀ-Ý][\w'’.-]+|de|du|van|von|et|,)){0,6}(?:\s?[|,-]\s?(?:publié|mis à jour).*)?",
+             action="byline", case=True),
+    TextRule("en_by_byline", "byline", "en",
+             r"By\s[A-Z][\w'’.-]+(?:\s(?:[A-Z][\w'’.-]+|and|&|,)){0,6}(?:\s?[|,-]\s?(?:published|updated).*)?",
+             action="byline", case=True),
+    # --- caption -----------------------------------------------------------------------------
+    TextRule("photo_credit_line", "caption", "*",
+             r".{0,300}\((?:Photo|Photos|Crédit|Credit|Image|Illustration|Source)\s?:\s?[^)]{1,80}\)\.?",
+             note="a caption ending with its credit: '… (Photo : AFP)'"),
+    TextRule("credit_only", "caption", "*",
+             r"(?:©|\(c\)|Crédits?(?: photo)?\s?:|Photo\s?:|Image\s?:|Credit\s?:|Illustration\s?:).{1,120}"),
+    # --- syndication -------------------------------------------------------------------------
+    TextRule("fr_syndication", "syndication", "fr",
+             r"(?:Article|Cet article a été) (?:original(?:ement)? )?publié (?:sur|par|initialement sur) [\w.-]+\.\w{2,}\.?"),
+    TextRule("en_syndication", "syndication", "en",
+             r"(?:This (?:article|story) (?:was |is )?(?:originally )?(?:published|appeared) (?:on|in|by)"
+             r"|Originally published (?:on|at|in)) .{1,80}"),
+    TextRule("de_syndication", "syndication", "de", r"Dieser (?:Artikel|Beitrag) erschien (?:zuerst )?(?:auf|bei) .{1,80}"),
+    TextRule("es_syndication", "syndication", "es",
+             r"(?:Este artículo|Artículo) (?:fue )?publicado originalmente (?:en|por) .{1,80}"),
+    # --- kicker (prefix residue) ---------------------------------------------------------------
+    TextRule("date_residue_prefix", "kicker", "*", r"date \d{4}-\d{2}(?:-\d{2})?\s+", action="strip_prefix",
+             case=True, note="'date 2023-01 ' left by a <time> label"),
+    TextRule("glued_kicker_prefix", "kicker", "*", r"[A-ZÀ-Ý&-]{4,}(?=[A-ZÀ-Ý][a-zà-ÿ’'])", action="strip_prefix",
+             case=True, note="an upper-case section kicker glued to the next word: 'INTERNETPendant'"),
+    # --- stray -------------------------------------------------------------------------------
+    TextRule("lone_char", "stray", "*", r"[^\d\s]{1}|[^\w\s]{1,3}|[a-z]{1,2}", case=True,
+             note="a lone letter or symbol left by an icon or an empty link"),
+)
