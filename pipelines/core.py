@@ -45,7 +45,10 @@ DROP_REASONS: dict[str, str] = {
     "error": "an unexpected error in the cleaner (logged with its traceback)",
 }
 
-_BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"PK\x03\x04", b"\x1f\x8b", b"RIFF", b"\x00\x00\x01\x00")
+# PDF, PNG, JPEG, GIF, ZIP, gzip, RIFF (WebP, AVI), ICO
+_BINARY_MAGIC = (
+    b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"PK\x03\x04", b"\x1f\x8b", b"RIFF", b"\x00\x00\x01\x00",
+)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _WORD = re.compile(r"\w+")
 

@@ -57,7 +57,7 @@ DOM_RULES: tuple[DomRule, ...] = (
             rf"|taboola|outbrain|OUTBRAIN){_SFX}",
             "ad slots, ad labels and sponsored widgets"),
     DomRule("ad_slot_id", "ad_label", "id",
-            rf"(?:ad|ads|advert|div-gpt-ad|google_ads|taboola|outbrain|pub)(?:[-_]+[\w]+)*"),
+            r"(?:ad|ads|advert|div-gpt-ad|google_ads|taboola|outbrain|pub)(?:[-_]+[\w]+)*"),
     DomRule("ad_label_attr", "ad_label", "xpath",
             "//*[@data-ad or @data-ad-slot or @data-google-query-id or @data-adunit]"),
     # --- share_count -------------------------------------------------------------------------

@@ -36,9 +36,9 @@ TEXT_RULES: tuple[TextRule, ...] = (
     TextRule("fr_consent_more_info", "cookie_banner", "fr",
              rf"Plus d{_AP}informations sur la page\s?Politique de gestion des cookies\.?"),
     TextRule("fr_consent_generic", "cookie_banner", "fr",
-             rf"(?:Ce site|Notre site|Nous) utilis(?:e|ons) des cookies.{{0,300}}(?:accepte[rz]?|consentement"
-             rf"|paramétr\w+|en savoir plus)\W*|Gérer (?:mes|vos) (?:choix|cookies|préférences)"
-             rf"|(?:Tout )?(?:accepter|refuser)(?: et (?:fermer|continuer))?|Paramétrer les cookies"),
+             r"(?:Ce site|Notre site|Nous) utilis(?:e|ons) des cookies.{0,300}(?:accepte[rz]?|consentement"
+             r"|paramétr\w+|en savoir plus)\W*|Gérer (?:mes|vos) (?:choix|cookies|préférences)"
+             r"|(?:Tout )?(?:accepter|refuser)(?: et (?:fermer|continuer))?|Paramétrer les cookies"),
     TextRule("en_we_use_cookies", "cookie_banner", "en",
              r"(?:This (?:site|website)|We) uses? cookies.{0,300}(?:accept|consent|privacy policy|learn more"
              r"|cookie policy|settings)\W*"),
