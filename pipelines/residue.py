@@ -39,7 +39,9 @@ def split_title_standfirst(line: str) -> tuple[str, str | None]:
     """Split a headline glued to its standfirst ('Title. Standfirst …') at the first sentence."""
     parts = _SENTENCE_SPLIT.split(line, maxsplit=1)
     if len(parts) == 2 and len(parts[0]) >= 20 and len(parts[1]) >= 20:
-        return parts[0], parts[1]
+        # a headline has no full stop of its own: it was the separator ('?', '!', '…' are kept)
+        head = parts[0][:-1] if parts[0].endswith(".") and not parts[0].endswith("..") else parts[0]
+        return head, parts[1]
     return line, None
 
 
