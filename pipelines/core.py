@@ -115,6 +115,32 @@ def looks_binary(body: bytes) -> bool:
     return head.startswith(_BINARY_MAGIC) or b"\x00" in head
 
 
+_INLINE_TAGS = frozenset({"a", "span", "strong", "b", "em", "i", "u", "abbr", "time", "mark", "small", "cite", "q"})
+_GLUE_BEFORE = re.compile(r"[a-zà-ÿ.!?;:,)»”]\Z")  # a lower-case word or a sentence end ...
+_GLUE_AFTER = re.compile(r"\A[A-ZÀ-Ý@«“]")  # ... touching a capitalised word: two words, not one
+
+
+def space_inline_boundaries(tree: HtmlElement) -> None:
+    """Put a space where an inline element's edge glues two words ('la page<a>Politique</a>').
+
+    Only a lower-case letter or a sentence end meeting a capital is spaced, so words split by
+    markup on purpose ('e<b>X</b>ample', '<b>i</b>Phone') stay whole.
+    """
+    for el in tree.iter(*_INLINE_TAGS):
+        parent = el.getparent()
+        if parent is None:
+            continue
+        prev = el.getprevious()
+        before = (prev.tail if prev is not None else parent.text) or ""
+        inner = el.text or ""
+        if before and inner and _GLUE_BEFORE.search(before) and _GLUE_AFTER.match(inner):
+            el.text = " " + inner
+        after = el.tail or ""
+        inner_end = "".join(el.itertext())
+        if after and inner_end and _GLUE_BEFORE.search(inner_end) and _GLUE_AFTER.match(after):
+            el.tail = " " + after
+
+
 @dataclass
 class _Work:
     """What one page accumulates on its way through the steps."""
@@ -172,6 +198,7 @@ class Cleaner:
         fetched_day = page.fetched_at.date() if page.fetched_at else None
         work.meta = read_metadata(tree, page.url, fetched_day, self.options.extensive_dates)
 
+        space_inline_boundaries(tree)
         dom = self.dom_rules.apply(tree, keep_text=self.options.debug)
         work.removed.update(dom.counts)
         if self.options.debug:
