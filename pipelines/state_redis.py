@@ -225,7 +225,9 @@ class RedisStateStore:
         hm, um = hash_member(content_hash), url_member(url)
         hashes, urls = self._sets("hashes"), self._sets("urls")
         now = "1" if self.commit_mode == "claim" else "0"
-        args = [hm, um, self.token, self._owner_prefix, int(self.lease * 1000), len(hashes), self._expireat(), now]
+        args: list[bytes | str | int] = [
+            hm, um, self.token, self._owner_prefix, int(self.lease * 1000), len(hashes), self._expireat(), now,
+        ]
         won = bool(self._claim(keys=[self._pending_key, self._lease_key, *hashes, *urls], args=args))
         if won and now == "0":
             with self._lock:
