@@ -80,8 +80,9 @@ DOM_RULES: tuple[DomRule, ...] = (
             rf"|subscribe[-_]?(?:box|form|cta|block){_SFX}",
             "newsletter sign-up boxes"),
     DomRule("paywall_class", "newsletter", "class",
-            rf"(?:paywall|premium[-_]?(?:banner|box|wall|teaser)|subscription[-_]?(?:wall|box|banner|cta)){_SFX}",
-            "paywall and subscription teasers"),
+            rf"(?:paywall[-_]?(?:banner|box|prompt|teaser|message|cta|offer|modal|overlay|promo|notice)"
+            rf"|premium[-_]?(?:banner|box|wall|teaser)|subscription[-_]?(?:wall|box|banner|cta)){_SFX}",
+            "paywall and subscription teasers; a bare 'paywall' class wraps the gated article text itself"),
     # --- related -----------------------------------------------------------------------------
     DomRule("related_class", "related", "class",
             rf"(?:related|read[-_]?also|lire[-_]?aussi|a[-_]?lire|see[-_]?also|more[-_]?stories|also[-_]?read"
@@ -95,7 +96,7 @@ DOM_RULES: tuple[DomRule, ...] = (
     # --- byline ------------------------------------------------------------------------------
     DomRule("author_box_class", "byline", "class",
             rf"(?:author[-_]?(?:box|bio|card|info|block|profile)|about[-_]?(?:the[-_]?)?author"
-            rf"|byline|article[-_]?byline|post[-_]?author|signature|auteur){_SFX}",
+            rf"|byline|article[-_]?byline|post[-_]?author|signature|author[-_]?sign(?:ature)?|auteur){_SFX}",
             "author boxes and bylines (the author goes to the 'authors' field, from the metadata)"),
     DomRule("author_rel", "byline", "xpath", "//address[@class or @rel='author'] | //*[@rel='author' and not(self::a)]"),
     # --- caption -----------------------------------------------------------------------------
@@ -108,6 +109,10 @@ DOM_RULES: tuple[DomRule, ...] = (
             rf"(?:syndication|source[-_]?(?:line|note|originale?)|original[-_]?source|republish(?:ed)?"
             rf"|article[-_]?source|partner[-_]?source){_SFX}"),
     # --- kicker ------------------------------------------------------------------------------
+    DomRule("dateline_class", "kicker", "class",
+            rf"(?:datetime|dateline|timestamp|date[-_]?(?:line|published|publication|time|info)"
+            rf"|(?:post|entry|article|publish(?:ed)?|pub)[-_]?(?:date|time|datetime)|posted[-_]?on){_SFX}",
+            "the 'Publié le …' / 'Published …' line; the date goes to metadata"),
     DomRule("kicker_class", "kicker", "class",
             rf"(?:kicker|surtitre|overline|eyebrow|article[-_]?(?:category|rubrique)|post[-_]?category"
             rf"|rubrique){_SFX}",
