@@ -1,0 +1,1 @@
+"""The Scrapy project: settings, the ``news`` spider, site profiles and the demo site server."""

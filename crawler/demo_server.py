@@ -1,0 +1,144 @@
+"""A tiny static HTTP server for the demo site, bound to 127.0.0.1 on a free port.
+
+It serves a folder as a news site would: ``text/html; charset=utf-8`` for pages unless
+``_headers.json`` in the folder gives another Content-Type for a path (the windows-1252 page is
+served as bare ``text/html``), XML types for sitemaps and feeds, ``text/plain`` for robots.txt and
+404 for anything missing. ``__BASE_URL__`` in a file is replaced by the address being served, so
+sitemaps and feeds carry absolute URLs. Every request is logged (method, path, status), in memory
+and optionally appended to a file, so tests can check what was fetched.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import posixpath
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+logger = logging.getLogger(__name__)
+
+PLACEHOLDER = b"__BASE_URL__"
+DEFAULT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".xml": "application/xml; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".json": "application/json",
+}
+
+
+class DemoServer:
+    """Serve ``root`` on 127.0.0.1 in a daemon thread: ``start()``, ``base_url``, ``stop()``."""
+
+    def __init__(self, root: str | Path, port: int = 0, access_log: str | Path | None = None) -> None:
+        self.root = Path(root).resolve()
+        if not (self.root / "robots.txt").is_file():
+            raise FileNotFoundError(f"{self.root}: not a demo site folder (no robots.txt)")
+        headers_file = self.root / "_headers.json"
+        self.types: dict[str, str] = json.loads(headers_file.read_text("utf-8")) if headers_file.exists() else {}
+        self.access_log = Path(access_log) if access_log else None
+        self.requests: list[tuple[str, str, int]] = []
+        self._lock = threading.Lock()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
+        self._httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> DemoServer:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="demo-site", daemon=True)
+        self._thread.start()
+        logger.info("demo site %s served at %s", self.root, self.base_url)
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> DemoServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- serving -------------------------------------------------------------------------------
+    def resolve(self, url_path: str) -> tuple[Path | None, str]:
+        """The file for a URL path (None when missing or outside the root) and its Content-Type."""
+        path = posixpath.normpath(unquote(urlsplit(url_path).path))
+        if path in ("/", "."):
+            path = "/index.html"
+        if path.startswith("/_") or "/." in path:
+            return None, ""
+        target = (self.root / path.lstrip("/")).resolve()
+        if self.root not in target.parents or not target.is_file():
+            return None, ""
+        return target, self.types.get(path) or DEFAULT_TYPES.get(target.suffix, "application/octet-stream")
+
+    def record(self, method: str, path: str, status: int) -> None:
+        with self._lock:
+            self.requests.append((method, path, status))
+            if self.access_log is not None:
+                with self.access_log.open("a", encoding="utf-8") as log:
+                    log.write(f"{method} {path} {status}\n")
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            server_version = "newsclean-demo/1.0"
+
+            def do_GET(self) -> None:
+                self._serve(send_body=True)
+
+            def do_HEAD(self) -> None:
+                self._serve(send_body=False)
+
+            def _serve(self, send_body: bool) -> None:
+                target, content_type = server.resolve(self.path)
+                if target is None:
+                    body, status = b"<html><body><h1>404 Not Found</h1></body></html>", 404
+                    content_type = DEFAULT_TYPES[".html"]
+                else:
+                    body, status = target.read_bytes().replace(PLACEHOLDER, server.base_url.encode("ascii")), 200
+                server.record(self.command, self.path, status)
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if send_body:
+                    self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                logger.debug("demo site: " + format, *args)
+
+        return Handler
+
+
+def main() -> None:
+    """``python -m crawler.demo_server [FOLDER] [PORT]``: serve the demo site in the foreground."""
+    import sys
+    import time
+
+    root = sys.argv[1] if len(sys.argv) > 1 else str(Path(__file__).resolve().parents[1] / "fixtures/demo_site/site")
+    port = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+    with DemoServer(root, port) as server:
+        print(f"serving {server.root} at {server.base_url}/ (Ctrl-C to stop)", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()
