@@ -27,7 +27,7 @@ from pipelines.hashing import content_hash
 from pipelines.language import LanguageDetector
 from pipelines.metadata import Metadata, read_metadata
 from pipelines.record import DEBUG_FIELD, FIELDS, Record
-from pipelines.residue import TextRuleSet, match_form, split_title_standfirst
+from pipelines.residue import TextRuleSet, byline_author, match_form, split_title_standfirst
 from pipelines.timeout import PageTimeout, time_limit
 
 logger = logging.getLogger(__name__)
@@ -151,6 +151,7 @@ class _Work:
     meta: Metadata = field(default_factory=Metadata)
     removed: Counter[str] = field(default_factory=Counter)
     removed_text: dict[str, list[str]] = field(default_factory=dict)
+    bylines: list[str] = field(default_factory=list)
 
 
 class Cleaner:
@@ -201,6 +202,7 @@ class Cleaner:
         space_inline_boundaries(tree)
         dom = self.dom_rules.apply(tree, keep_text=self.options.debug)
         work.removed.update(dom.counts)
+        work.bylines.extend(dom.bylines)
         if self.options.debug:
             work.removed_text.update(dom.texts)
 
@@ -281,7 +283,8 @@ class Cleaner:
             longest = max(candidates, key=len)
             if len(longest) > len(meta.title) and longest.startswith(meta.title[:20]):
                 meta.title = longest
-        authors = meta.authors or list(dict.fromkeys(residue.bylines))
+        named = (byline_author(line) for line in [*work.bylines, *residue.bylines])
+        authors = meta.authors or list(dict.fromkeys(name for name in named if name))
         record: dict[str, Any] = {
             "url": work.url or None,
             "canonical_url": meta.canonical_url,

@@ -13,6 +13,8 @@ from lxml.html import HtmlElement
 from pipelines.rules import CATEGORIES, DomRule
 from pipelines.rules.dom import DOM_RULES
 
+#: A removed byline longer than this is an author bio, not a name.
+BYLINE_MAX_CHARS = 80
 #: Elements never removed by a rule, whatever their class or id.
 _PROTECTED_TAGS = frozenset({"html", "body", "main", "article", "h1"})
 
@@ -33,6 +35,8 @@ class DomResult:
     counts: Counter[str] = field(default_factory=Counter)
     texts: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     reverted: int = 0
+    #: short texts removed by byline rules: author candidates when the metadata names none
+    bylines: list[str] = field(default_factory=list)
 
 
 class DomRuleSet:
@@ -108,9 +112,10 @@ class DomRuleSet:
                 result.reverted += 1
                 continue
             result.counts[rule.category] += 1
-            if keep_text:
-                snippet = " ".join(text.split())
-                if snippet:
-                    result.texts[rule.name].append(snippet)
+            snippet = " ".join(text.split())
+            if keep_text and snippet:
+                result.texts[rule.name].append(snippet)
+            if rule.category == "byline" and 0 < len(snippet) <= BYLINE_MAX_CHARS:
+                result.bylines.append(snippet)
             el.drop_tree()  # keeps the element's tail text in place
         return result

@@ -35,6 +35,18 @@ def key(text: str) -> str:
     return _NON_WORD.sub(" ", text.casefold()).strip()
 
 
+_BYLINE_PREFIX = re.compile(r"^(?:Par|By|Von|Por|Written by|Écrit par)\s+", re.IGNORECASE)
+_BYLINE_TAIL = re.compile(
+    r"\s*(?:[|,•·-]\s*|\s)(?:publié|mis à jour|le \d|published|updated|posted|on [A-Z]|\d{1,2}[/.]\d).*$", re.IGNORECASE
+)
+
+
+def byline_author(line: str) -> str | None:
+    """The author named by a byline: 'Par Léa Martin | publié le 3 mars' -> 'Léa Martin'."""
+    name = _BYLINE_TAIL.sub("", _BYLINE_PREFIX.sub("", match_form(line))).strip(" ,|-–")
+    return name or None
+
+
 def split_title_standfirst(line: str) -> tuple[str, str | None]:
     """Split a headline glued to its standfirst ('Title. Standfirst …') at the first sentence."""
     parts = _SENTENCE_SPLIT.split(line, maxsplit=1)

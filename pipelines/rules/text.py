@@ -133,6 +133,16 @@ TEXT_RULES: tuple[TextRule, ...] = (
     TextRule("de_syndication", "syndication", "de", r"Dieser (?:Artikel|Beitrag) erschien (?:zuerst )?(?:auf|bei) .{1,80}"),
     TextRule("es_syndication", "syndication", "es",
              r"(?:Este artículo|Artículo) (?:fue )?publicado originalmente (?:en|por) .{1,80}"),
+    # --- kicker (date lines) ------------------------------------------------------------------
+    TextRule("fr_dateline", "kicker", "fr",
+             r"(?:Publié|Mis à jour|Modifié|Actualisé)(?: le| à| il y a)?(?:\s?(?:\d{1,2}(?:er)?[ /.-](?:\d{1,2}|[a-zéû]+\.?)"
+             r"[ /.-]\d{2,4}|\d{1,2}\s?[h:]\s?\d{2}|à|le|,|\||-|mis à jour|\d+ (?:min|minutes?|heures?|h|jours?)))*\.?",
+             note="'Publié le 23/11/16 à 07h41' left by a <time> line; a sentence never matches whole"),
+    TextRule("en_dateline", "kicker", "en",
+             r"(?:Published|Updated|Posted|Last updated|PUBLISHED|UPDATED)(?: on| at)?(?:\s?(?:[A-Z][a-z]{2,8}\.? \d{1,2},? \d{4}"
+             r"|\d{1,2} [A-Z][a-z]{2,8}\.? \d{4}|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{1,2}:\d{2}(?: ?[ap]\.?m\.?)?|[A-Z]{2,4}"
+             r"|at|on|,|\||-|updated|Updated|\d+ (?:min|mins|minutes|hours?|days?) ago))*\.?",
+             case=True),
     # --- kicker (prefix residue) ---------------------------------------------------------------
     TextRule("date_residue_prefix", "kicker", "*", r"date \d{4}-\d{2}(?:-\d{2})?\s+", action="strip_prefix",
              case=True, note="'date 2023-01 ' left by a <time> label"),
