@@ -25,6 +25,7 @@ from pipelines.decode import decode_html
 from pipelines.dom import DomRuleSet
 from pipelines.hashing import content_hash
 from pipelines.language import LanguageDetector
+from pipelines.limits import CorruptGzip, UnpackedTooLarge, gunzip_limited, is_gzip
 from pipelines.metadata import Metadata, read_metadata
 from pipelines.record import DEBUG_FIELD, FIELDS, Record
 from pipelines.residue import TextRuleSet, byline_author, match_form, split_title_standfirst
@@ -35,10 +36,11 @@ logger = logging.getLogger(__name__)
 #: Why a page gives no record. Stable names: they are stats keys and ``rejects`` reasons.
 DROP_REASONS: dict[str, str] = {
     "empty": "the page has no bytes, or no text once decoded",
-    "too_large": "the page is larger than max_page_bytes",
+    "too_large": "the page is larger than max_page_bytes (or has a text node over libxml2's 10 MB limit)",
+    "too_large_unpacked": "the gzip-packed page unpacks to more than max_page_bytes (a gzip bomb)",
     "not_html": "the bytes are binary (PDF, image, archive, NUL bytes), not an HTML page",
     "parse_error": "lxml could not build a tree",
-    "too_deep": "the tree has more elements than max_elements",
+    "too_deep": "the tree has more elements than max_elements, or is nested deeper than 256 levels",
     "timeout": "cleaning took longer than time_limit seconds",
     "no_content": "no article text was found",
     "too_short": "the article text has fewer than min_words words",
@@ -185,12 +187,24 @@ class Cleaner:
             return Drop("empty", source, page.url)
         if len(body) > self.options.max_page_bytes:
             return Drop("too_large", source, page.url, f"{len(body)} bytes")
+        if is_gzip(body):  # a .html.gz read as is, or a gzip body never unpacked: bounded
+            try:
+                body = gunzip_limited(body, self.options.max_page_bytes)
+            except UnpackedTooLarge:
+                return Drop("too_large_unpacked", source, page.url, f"over {self.options.max_page_bytes} bytes")
+            except CorruptGzip as exc:
+                return Drop("not_html", source, page.url, f"corrupt gzip: {exc}")
+            if not body.strip():
+                return Drop("empty", source, page.url, "gzip")
         if looks_binary(body):
             return Drop("not_html", source, page.url)
         _, text = decode_html(body, page.content_type)
         tree = self.parse(text)
         if tree is None:
             return Drop("parse_error", source, page.url)
+        limit = self._parse_limit()
+        if limit is not None:  # libxml2 stopped early: the tree holds only part of the page
+            return Drop("too_deep" if "depth" in limit.lower() else "too_large", source, page.url, limit)
         size = sum(1 for _ in tree.iter())
         if size > self.options.max_elements:
             return Drop("too_deep", source, page.url, f"{size} elements")
@@ -221,12 +235,21 @@ class Cleaner:
 
     def parse(self, text: str) -> HtmlElement | None:
         text = _XML_DECL.sub("", text, count=1)
+        # a NUL ends the text for libxml2 (the rest of the page is lost); HTML parsers ignore it
+        text = text.replace("\x00", "")
         if not text.strip():
             return None
         try:
             return document_fromstring(text.encode("utf-8"), parser=self._parser)
         except (etree.ParserError, ValueError):
             return None
+
+    def _parse_limit(self) -> str | None:
+        """libxml2's message if the last parse hit one of its resource limits (depth 256, 10 MB text)."""
+        for error in self._parser.error_log:
+            if error.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT:
+                return f"libxml2: {error.message.strip()}"
+        return None
 
     # -- text ----------------------------------------------------------------------------------
     def clean_text(self, text: str, source: str, url: str = "", fetched_at: datetime | None = None) -> Record | Drop:
