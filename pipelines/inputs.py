@@ -65,10 +65,11 @@ _GZIP_MAGIC = b"\x1f\x8b\x08"
 
 
 def kind_of(path: str, explicit: bool) -> str | None:
-    """``html``, ``text``, ``warc``, ``jsonl``, or None (a file a folder walk passes over)."""
+    """``html``, ``text``, ``warc``, ``jsonl``, ``sidecar`` (a page's ``.meta.json``), or None (a
+    file a folder walk passes over)."""
     name = path.lower()
     if name.endswith(SIDECAR_SUFFIX):
-        return None
+        return "sidecar"
     if name.endswith(WARC_SUFFIXES):
         return "warc"
     if name.endswith(JSONL_SUFFIXES):
@@ -170,6 +171,8 @@ class Inputs:
 
     def _file(self, path: str, explicit: bool) -> Iterator[Task]:
         kind = kind_of(path, explicit)
+        if kind == "sidecar":
+            return
         if kind is None:
             self.skipped["not_an_input"] += 1
         elif kind == "warc":
