@@ -238,7 +238,7 @@ def test_debug_keeps_removed_text(tmp_path: Path) -> None:
 
 
 # -- processes, order, dedup -------------------------------------------------------------------------
-def _many_pages(folder: Path, count: int) -> None:
+def many_pages(folder: Path, count: int) -> None:
     """``count`` distinct pages (the ferry article with a numbered paragraph), a sidecar each."""
     template = FERRY.read_text(encoding="utf-8")
     folder.mkdir(parents=True, exist_ok=True)
@@ -252,7 +252,7 @@ def _many_pages(folder: Path, count: int) -> None:
 
 def test_two_workers_give_the_same_records_as_one(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
-    _many_pages(corpus, 24)
+    many_pages(corpus, 24)
     shutil.copy(PAGES / "more" / "reclean.txt", corpus / "reclean.txt")
     warc = corpus / "archive.warc.gz"
     write_warc(warc, gz=True)
@@ -268,7 +268,7 @@ def test_two_workers_give_the_same_records_as_one(tmp_path: Path) -> None:
 
 def test_ordered_output_follows_input_order(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
-    _many_pages(corpus, 16)
+    many_pages(corpus, 16)
     records, _, _ = clean(tmp_path, [corpus], jobs=2, ordered=True, chunk_size=1)
     assert [r["source"] for r in records] == [str(corpus / f"page-{n:03d}.html") for n in range(16)]
 
@@ -314,7 +314,7 @@ def test_writer_lines_and_truncation(tmp_path: Path) -> None:
 
 def test_resume_skips_written_sources_and_cuts_a_partial_line(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
-    _many_pages(corpus, 8)
+    many_pages(corpus, 8)
     full, _, _ = clean(tmp_path, [corpus], name="full")
     out = tmp_path / "part.jsonl"
     lines = (tmp_path / "full.jsonl").read_bytes().splitlines(keepends=True)
