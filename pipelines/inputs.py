@@ -343,7 +343,8 @@ def run_task(cleaner: Cleaner, task: Task) -> Record | Drop:
     except (OSError, EOFError, zlib.error) as exc:
         return Drop("read_error", task.source, "", f"{type(exc).__name__}: {exc}")
     if len(body) > limit:
-        return Drop("too_large", task.source, "", f"over {limit} bytes")
+        reason = "too_large_unpacked" if task.path.lower().endswith(".gz") else "too_large"
+        return Drop(reason, task.source, "", f"over {limit} bytes")
     if task.kind == "text":
         return cleaner.clean_text(body.decode("utf-8", errors="replace"), task.source)
     meta = read_sidecar(task.path)

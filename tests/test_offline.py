@@ -226,7 +226,7 @@ def test_broken_inputs_are_rejects_with_reasons(tmp_path: Path) -> None:
 def test_limits_from_options(tmp_path: Path) -> None:
     records, rejects, _ = clean(tmp_path, [FERRY, MARKET], options=CleanOptions(max_page_bytes=500))
     assert records == []
-    assert [r["reason"] for r in rejects] == ["too_large", "too_large"]
+    assert [r["reason"] for r in rejects] == ["too_large", "too_large_unpacked"]
     records, rejects, _ = clean(tmp_path, [FERRY], name="words", options=CleanOptions(min_words=10_000))
     assert [r["reason"] for r in rejects] == ["too_short"]
 
