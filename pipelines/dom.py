@@ -96,7 +96,9 @@ class DomRuleSet:
                 outer.append((el, rule))
         return outer
 
-    def apply(self, tree: HtmlElement, keep_text: bool = False) -> DomResult:
+    def apply(self, tree: HtmlElement, keep_text: bool = False, mark: bool = False) -> DomResult:
+        """Remove what the rules select; with ``mark``, keep it and label it instead
+        (``data-newsclean-rule``, ``data-newsclean-category``), for ``newsclean explain --html``."""
         result = DomResult()
         body = tree.find("body")
         total = len((body if body is not None else tree).text_content() or "")
@@ -117,5 +119,9 @@ class DomRuleSet:
                 result.texts[rule.name].append(snippet)
             if rule.category == "byline" and 0 < len(snippet) <= BYLINE_MAX_CHARS:
                 result.bylines.append(snippet)
+            if mark:
+                el.set("data-newsclean-rule", rule.name)
+                el.set("data-newsclean-category", rule.category)
+                continue
             el.drop_tree()  # keeps the element's tail text in place
         return result
