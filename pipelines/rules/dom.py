@@ -68,7 +68,8 @@ DOM_RULES: tuple[DomRule, ...] = (
             "share bars, social buttons and share counters"),
     DomRule("share_count_class", "share_count", "class", rf"(?:[a-z]+[-_])?(?:share|shares)[-_]?counts?{_SFX}"),
     # --- breadcrumb --------------------------------------------------------------------------
-    DomRule("breadcrumb_class", "breadcrumb", "class", rf"(?:breadcrumbs?|fil[-_]ariane|ariane){_SFX}"),
+    DomRule("breadcrumb_class", "breadcrumb", "class", rf"(?:breadcrumbs?|(?:[a-z]+[-_])?crumbs?|fil[-_]ariane|ariane){_SFX}",
+            "'breadcrumb', and theme compounds such as 'entry-crumbs', 'td-crumb-container'"),
     DomRule("breadcrumb_id", "breadcrumb", "id", rf"(?:breadcrumbs?|fil[-_]ariane){_SFX}"),
     DomRule("breadcrumb_aria", "breadcrumb", "xpath",
             "//*[@aria-label='breadcrumb' or @aria-label='Breadcrumb' or @aria-label=\"Fil d'Ariane\""
