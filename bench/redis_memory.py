@@ -36,15 +36,17 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipelines.hashing import content_hash  # noqa: E402
-from pipelines.state_redis import RedisStateStore, hash_member, url_member  # noqa: E402
+from pipelines.hashing import content_hash
+from pipelines.state_redis import RedisStateStore, hash_member, url_member
 
-WORDS = (
-    "processeur portables autonomie smartphone pliable batterie europe regulation intelligence artificielle "
-    "donnees cloud souverain cybersecurite rancongiciel hopital fibre optique deploiement operateurs satellite "
-    "constellation lancement voiture electrique recharge bornes jeux video console abonnement streaming prix "
-    "hausse semi-conducteurs usine puces memoire startup levee fonds licenciements reseau social moderation"
-).split()
+WORDS = [
+    "processeur", "portables", "autonomie", "smartphone", "pliable", "batterie", "europe", "regulation",
+    "intelligence", "artificielle", "donnees", "cloud", "souverain", "cybersecurite", "rancongiciel", "hopital",
+    "fibre", "optique", "deploiement", "operateurs", "satellite", "constellation", "lancement", "voiture",
+    "electrique", "recharge", "bornes", "jeux", "video", "console", "abonnement", "streaming", "prix", "hausse",
+    "semi-conducteurs", "usine", "puces", "memoire", "startup", "levee", "fonds", "licenciements", "reseau",
+    "social", "moderation",
+]
 SITES = ("www.numerama.com", "www.01net.com", "www.frandroid.com", "www.lemondeinformatique.fr", "www.zdnet.fr")
 
 
