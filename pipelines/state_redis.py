@@ -32,8 +32,10 @@ sets. An article seen more than ``N``–``N + 1`` days ago is written again if i
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import secrets
+import socket
 import threading
 import time
 import weakref
@@ -42,6 +44,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis
 
+from pipelines.state import hashes_in
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_PREFIX = "newsclean"
@@ -49,29 +53,34 @@ DEFAULT_LEASE = 60.0
 COMMIT_MODES = ("claim", "export")
 _DAY = 86_400
 
-# KEYS: pending, own lease, hash sets (nh, newest first), url sets (newest first)
+# KEYS: pending, own lease, own claims, hash sets (nh, newest first), url sets (newest first)
 # ARGV: hash member, url member, token, owner-key prefix, lease ms, nh, expireat (0: never),
-#       commit now (1) or leave pending (0)
+#       commit now (1) or leave pending (0), treat pending claims of dead owners as free (1) or not
+# Returns 1 (claimed), 0 (held by someone), 2 (held by a dead owner: settle it, then call again)
 _CLAIM = """
-local pending, lease_key = KEYS[1], KEYS[2]
+local pending, lease_key, claims = KEYS[1], KEYS[2], KEYS[3]
 local hm, um, token, owner_prefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local lease, nh, expireat, now = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8]
+local lease, nh, expireat, now, force = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8], ARGV[9]
 redis.call('SET', lease_key, '1', 'PX', lease)
 local function held(m, first, last)
   for i = first, last do
-    if redis.call('SISMEMBER', KEYS[i], m) == 1 then return true end
+    if redis.call('SISMEMBER', KEYS[i], m) == 1 then return 1 end
   end
   local owner = redis.call('HGET', pending, m)
-  if not owner then return false end
-  return owner == token or redis.call('EXISTS', owner_prefix .. owner) == 1
+  if not owner then return 0 end
+  if owner == token or redis.call('EXISTS', owner_prefix .. owner) == 1 then return 1 end
+  if force == '1' then return 0 end
+  return 2
 end
 local function add(key, m)
   redis.call('SADD', key, m)
   if expireat > 0 then redis.call('EXPIREAT', key, expireat) end
 end
-local hash_key, url_key = KEYS[3], KEYS[3 + nh]
-if held(hm, 3, 2 + nh) then
-  if not held(um, 3 + nh, #KEYS) then add(url_key, um) end
+local hash_key, url_key = KEYS[4], KEYS[4 + nh]
+local h = held(hm, 4, 3 + nh)
+if h == 2 then return 2 end
+if h == 1 then
+  if held(um, 4 + nh, #KEYS) == 0 then add(url_key, um) end
   return 0
 end
 if now == '1' then
@@ -80,18 +89,23 @@ if now == '1' then
   add(url_key, um)
 else
   redis.call('HSET', pending, hm, token, um, token)
+  redis.call('HSET', claims, hm, um)
 end
 return 1
 """
 
-# KEYS: pending, own lease, hash set, url set; ARGV: hash member, url member, token, expireat
-_COMMIT = """
+# KEYS: pending, owner's claims, hash set, url set; ARGV: hash member, url member, owner token,
+# expireat, commit (1) or release (0). Acts only on members the owner still holds.
+_SETTLE = """
 local expireat, n = tonumber(ARGV[4]), 0
+redis.call('HDEL', KEYS[2], ARGV[1])
 for i = 1, 2 do
   if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[3] then
     redis.call('HDEL', KEYS[1], ARGV[i])
-    redis.call('SADD', KEYS[i + 2], ARGV[i])
-    if expireat > 0 then redis.call('EXPIREAT', KEYS[i + 2], expireat) end
+    if ARGV[5] == '1' then
+      redis.call('SADD', KEYS[i + 2], ARGV[i])
+      if expireat > 0 then redis.call('EXPIREAT', KEYS[i + 2], expireat) end
+    end
     n = n + 1
   end
 end
@@ -121,7 +135,8 @@ def hash_member(content_hash: str) -> bytes:
             return bytes.fromhex(hexdigest)
         except ValueError:
             pass
-    return b"h" + content_hash.encode("utf-8")
+    member = b"h" + content_hash.encode("utf-8")
+    return member + b"\x00" if len(member) == 32 else member  # 32 bytes is a raw sha256
 
 
 def url_member(url: str) -> bytes:
@@ -168,19 +183,27 @@ class RedisStateStore:
         self.lease = lease
         self.commit_mode = commit
         self.retention_days = retention_days
+        self.host = socket.gethostname()
         self.token = secrets.token_hex(8)
+        #: Output files the records of new claims go to (set by the writer; used to settle the
+        #: pending claims of a killed process: a whole line with the hash there means written).
+        self.targets: list[str] = []
+        self.recovered = {"committed": 0, "released": 0}
         base = f"{prefix}:state"
         self._base = base
         self._pending_key = f"{base}:pending"
+        self._owners_key = f"{base}:owners"
         self._owner_prefix = f"{base}:owner:"
         self._lease_key = self._owner_prefix + self.token
         self._claim = client.register_script(_CLAIM)
-        self._commit = client.register_script(_COMMIT)
+        self._settle = client.register_script(_SETTLE)
         self._seen = client.register_script(_SEEN)
         self._held: dict[bytes, bytes] = {}  # pending claims of this store: hash member -> url member
+        self._announced: str | None = None  # the targets last written to this owner's info
         self._lock = threading.Lock()
         self._closed = threading.Event()
         self._renew()
+        self.recover()
         self._heart = threading.Thread(target=self._beat, name=f"redis-state-lease-{self.token}", daemon=True)
         self._heart.start()
         LIVE_STORES.add(self)
@@ -211,6 +234,12 @@ class RedisStateStore:
             return 0
         return (int(time.time()) // _DAY + 1 + self.retention_days) * _DAY
 
+    def _claims_key(self, token: str) -> str:
+        return f"{self._base}:claims:{token}"
+
+    def _info_key(self, token: str) -> str:
+        return f"{self._base}:info:{token}"
+
     # -- the store API -------------------------------------------------------------------------
     def seen_url(self, url: str) -> bool:
         """True if ``url`` was claimed or recorded before (pending claims of dead stores excepted)."""
@@ -223,16 +252,37 @@ class RedisStateStore:
         The URL is recorded as seen either way.
         """
         hm, um = hash_member(content_hash), url_member(url)
-        hashes, urls = self._sets("hashes"), self._sets("urls")
-        now = "1" if self.commit_mode == "claim" else "0"
-        args: list[bytes | str | int] = [
-            hm, um, self.token, self._owner_prefix, int(self.lease * 1000), len(hashes), self._expireat(), now,
-        ]
-        won = bool(self._claim(keys=[self._pending_key, self._lease_key, *hashes, *urls], args=args))
-        if won and now == "0":
+        deferred = self.commit_mode == "export"
+        if deferred:
+            self._announce()
+        result = self._run_claim(hm, um, deferred, force=False)
+        if result == 2:  # a killed process held it: settle what can be settled here, then decide
+            self.recover()
+            result = self._run_claim(hm, um, deferred, force=True)
+        if result == 1 and deferred:
             with self._lock:
                 self._held[hm] = um
-        return won
+        return result == 1
+
+    def _run_claim(self, hm: bytes, um: bytes, deferred: bool, *, force: bool) -> int:
+        hashes, urls = self._sets("hashes"), self._sets("urls")
+        args: list[bytes | str | int] = [
+            hm, um, self.token, self._owner_prefix, int(self.lease * 1000), len(hashes), self._expireat(),
+            "0" if deferred else "1", "1" if force else "0",
+        ]
+        keys = [self._pending_key, self._lease_key, self._claims_key(self.token), *hashes, *urls]
+        return int(self._claim(keys=keys, args=args))
+
+    def _announce(self) -> None:
+        """Register this owner (host, output files) so a killed process's claims can be settled."""
+        targets = json.dumps(self.targets)
+        if targets == self._announced:
+            return
+        with self.client.pipeline() as pipe:
+            pipe.hset(self._info_key(self.token), mapping={"host": self.host, "targets": targets})
+            pipe.sadd(self._owners_key, self.token)
+            pipe.execute()
+        self._announced = targets
 
     def commit(self, content_hash: str) -> bool:
         """Make a pending claim of this store permanent (its record is written). False if none."""
@@ -241,17 +291,27 @@ class RedisStateStore:
             um = self._held.pop(hm, None)
         if um is None:
             return False
-        return self._commit_members([(hm, um)]) > 0
+        return self._settle_members(self.token, [(hm, um)], commit=True) > 0
 
-    def _commit_members(self, members: list[tuple[bytes, bytes]]) -> int:
+    def release(self, content_hash: str) -> bool:
+        """Forget a pending claim whose record will not be written. False if there is none."""
+        hm = hash_member(content_hash)
+        with self._lock:
+            um = self._held.pop(hm, None)
+        if um is None:
+            return False
+        return self._settle_members(self.token, [(hm, um)], commit=False) > 0
+
+    def _settle_members(self, token: str, members: list[tuple[bytes, bytes]], *, commit: bool) -> int:
         if not members:
             return 0
         hash_key, url_key = self._sets("hashes")[0], self._sets("urls")[0]
         expireat = self._expireat()
-        keys = [self._pending_key, self._lease_key, hash_key, url_key]
+        keys = [self._pending_key, self._claims_key(token), hash_key, url_key]
+        flag = "1" if commit else "0"
         with self.client.pipeline(transaction=False) as pipe:
             for hm, um in members:
-                self._commit(keys=keys, args=[hm, um, self.token, expireat], client=pipe)
+                self._settle(keys=keys, args=[hm, um, token, expireat, flag], client=pipe)
             return sum(int(n) for n in pipe.execute())
 
     def pending(self) -> int:
@@ -259,16 +319,53 @@ class RedisStateStore:
         with self._lock:
             return len(self._held)
 
+    # -- recovery ------------------------------------------------------------------------------
+    def recover(self) -> dict[str, int]:
+        """Settle the pending claims of dead owners that ran on this host: commit those whose
+        line is in one of their output files, release the others. Dead owners of other hosts are
+        left to their host; a claim meeting one of their hashes takes it over."""
+        for raw in self.client.smembers(self._owners_key):
+            token = raw.decode() if isinstance(raw, bytes) else str(raw)
+            if token == self.token or self.client.exists(self._owner_prefix + token):
+                continue
+            info = {_text(k): _text(v) for k, v in self.client.hgetall(self._info_key(token)).items()}
+            if info.get("host", self.host) != self.host:
+                continue
+            self._settle_owner(token, json.loads(info.get("targets", "[]")))
+        return self.recovered
+
+    def _settle_owner(self, token: str, targets: list[str]) -> None:
+        claims = self.client.hgetall(self._claims_key(token))
+        by_text = {hash_text(_bytes(hm)): (_bytes(hm), _bytes(um)) for hm, um in claims.items()}
+        written: set[str] = set()
+        for target in targets:
+            written |= hashes_in(target, by_text)
+        done = [by_text[text] for text in written]
+        rest = [pair for text, pair in by_text.items() if text not in written]
+        committed = self._settle_members(token, done, commit=True)
+        released = self._settle_members(token, rest, commit=False)
+        with self.client.pipeline() as pipe:
+            pipe.delete(self._claims_key(token), self._info_key(token))
+            pipe.srem(self._owners_key, token)
+            pipe.execute()
+        if claims:
+            self.recovered["committed"] += len(done)
+            self.recovered["released"] += len(rest)
+            logger.info(
+                "state %s: %d pending claims of %s committed (line written), %d released (%d, %d members)",
+                self._base, len(done), token, len(rest), committed, released,
+            )
+
     def close(self) -> None:
-        """Commit what is still pending, end the lease. Idempotent."""
+        """End the lease; settle what is still pending from the output files. Idempotent."""
         with self._lock:
             if self._closed.is_set():
                 return
             self._closed.set()
-            members, self._held = list(self._held.items()), {}
+            self._held = {}
         try:
-            self._commit_members(members)
             self.client.delete(self._lease_key)
+            self._settle_owner(self.token, self.targets)
         finally:
             LIVE_STORES.discard(self)
             self.client.close()
@@ -292,6 +389,21 @@ class RedisStateStore:
                     self._renew()
             except redis.RedisError as exc:  # keep beating: the server may come back
                 logger.warning("could not renew the state lease %s: %s", self._lease_key, exc)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else value
+
+
+def _bytes(value: bytes | str) -> bytes:
+    return value if isinstance(value, bytes) else value.encode("utf-8")
+
+
+def hash_text(member: bytes) -> str:
+    """The content hash a member stands for (inverse of :func:`hash_member`)."""
+    if len(member) == 32:
+        return "sha256:" + member.hex()
+    return member[1:].rstrip(b"\x00").decode("utf-8")
 
 
 def open_redis_state(spec: str) -> RedisStateStore:
