@@ -7,14 +7,12 @@ the crawl to shared mode; without it, it changes nothing:
 * the scheduler queue and the request dupefilter go to Redis through scrapy-redis
   (:class:`SharedScheduler`, a scrapy-redis scheduler that also keeps a worker registry so a run
   has a start and an end);
-* the run state (seen URLs, content hashes) goes to Redis: ``NEWSCLEAN_STATE`` becomes the
+* the run state (seen URLs, content hashes) goes to Redis: ``NEWSCLEAN_STATE_DIR`` becomes the
   Redis URL, opened by :func:`pipelines.state.open_state` as a
-  :class:`pipelines.state_redis.RedisStateStore` whose claims stay pending until the record is
-  written (``commit=export``);
+  :class:`pipelines.state_redis.RedisStateStore` (the dedup pipeline claims a hash before the
+  record is exported and commits it once the line is written);
 * :class:`SharedWorker` closes a worker that had nothing to do for ``NEWSCLEAN_IDLE_CLOSE``
-  seconds, and commits each claim once the feed exporter has written its record;
-* local feed files are written through :class:`LineFeedStorage`, unbuffered, so a record the
-  worker has exported is on disk even if the worker is killed right after.
+  seconds instead of leaving as soon as the shared queue is empty for a moment.
 
 A *run* lasts while at least one worker is registered. The first worker of a run (no live
 worker in the registry) clears the queue and the dupefilter left by an earlier run; the last
@@ -22,8 +20,9 @@ worker to leave, with an empty queue, deletes the dupefilter, so the fingerprint
 outlives its run. A worker that is killed stays in the registry until its lease
 (``NEWSCLEAN_WORKER_LEASE`` s) runs out: the requests it had taken from the queue are in the
 dupefilter but were never answered, so no other worker fetches them in this run; the next run
-starts with an empty dupefilter and fetches them again, and its pending state claims are free
-again once its lease is over.
+starts with an empty dupefilter and fetches them again. The state claims it held are settled
+from its output file by the next worker on its host (line written: committed; not: released),
+or taken over by a worker elsewhere once its lease is over.
 """
 
 from __future__ import annotations
@@ -33,24 +32,21 @@ import os
 import secrets
 import socket
 import time
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from itemadapter import ItemAdapter
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
-from scrapy.extensions.feedexport import FileFeedStorage
 from scrapy.settings import BaseSettings
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
 from twisted.internet import task
 
-from pipelines.state_redis import LIVE_STORES, parse_spec, with_options
+from pipelines.state_redis import parse_spec, with_options
 
 logger = logging.getLogger(__name__)
 
 URL_SETTING = "NEWSCLEAN_REDIS_URL"
-STATE_SETTING = "NEWSCLEAN_STATE"
+STATE_SETTING = "NEWSCLEAN_STATE_DIR"
 DEFAULT_PREFIX = "newsclean"
 DEFAULT_IDLE_CLOSE = 30.0
 DEFAULT_WORKER_LEASE = 60.0
@@ -82,14 +78,12 @@ class SharedCrawl:
             "SCHEDULER_QUEUE_KEY": f"{prefix}:%(spider)s:requests",
             "SCHEDULER_DUPEFILTER_KEY": f"{prefix}:%(spider)s:dupefilter",
             "SCHEDULER_IDLE_BEFORE_CLOSE": 0,  # never block the reactor on a Redis pop
-            STATE_SETTING: with_options(url, prefix=prefix, commit="export", lease=lease),
+            STATE_SETTING: with_options(url, prefix=prefix, lease=lease),
         }
         for name, value in values.items():
             settings.set(name, value, priority="spider")
         # components: per-key priority, so the project's own entries stay
         settings["EXTENSIONS"].set("crawler.shared.SharedWorker", 1000, priority="spider")
-        for scheme in ("", "file"):
-            settings["FEED_STORAGES"].set(scheme, "crawler.shared.LineFeedStorage", priority="spider")
 
 
 # KEYS: registry; ARGV: worker id, lease ms. Drops expired workers, adds this one.
@@ -199,7 +193,8 @@ class SharedScheduler(RedisScheduler):
 
 
 class SharedWorker:
-    """Closes the worker after ``NEWSCLEAN_IDLE_CLOSE`` idle seconds; commits exported claims."""
+    """Closes the worker after ``NEWSCLEAN_IDLE_CLOSE`` idle seconds (not as soon as the shared
+    queue is empty: another worker may be about to add to it)."""
 
     def __init__(self, crawler: Crawler, idle_close: float) -> None:
         self.crawler = crawler
@@ -214,8 +209,6 @@ class SharedWorker:
         crawler.signals.connect(ext.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(ext.busy, signal=signals.request_reached_downloader)
         crawler.signals.connect(ext.busy, signal=signals.response_received)
-        # connected after the FeedExporter's handler (extension order 1000 > 0): runs after the write
-        crawler.signals.connect(ext.item_scraped, signal=signals.item_scraped)
         return ext
 
     def busy(self, *args: Any, **kwargs: Any) -> None:
@@ -228,20 +221,3 @@ class SharedWorker:
         if now - self.idle_since < self.idle_close:
             raise DontCloseSpider
         logger.info("shared crawl: idle for %.0f s, closing this worker", now - self.idle_since)
-
-    def item_scraped(self, item: Any, spider: Spider) -> None:
-        digest = ItemAdapter(item).get("content_hash")
-        if not isinstance(digest, str):
-            return
-        committed = sum(store.commit(digest) for store in list(LIVE_STORES))
-        if committed and self.crawler.stats:
-            self.crawler.stats.inc_value("shared/state/committed")
-
-
-class LineFeedStorage(FileFeedStorage):
-    """A local feed file written unbuffered: each exported record reaches the OS at once."""
-
-    def open(self, spider: Spider) -> IO[bytes]:
-        path = Path(self.path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return path.open(self.write_mode, buffering=0)
