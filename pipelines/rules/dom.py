@@ -84,6 +84,11 @@ DOM_RULES: tuple[DomRule, ...] = (
             rf"(?:paywall[-_]?(?:banner|box|prompt|teaser|message|cta|offer|modal|overlay|promo|notice)"
             rf"|premium[-_]?(?:banner|box|wall|teaser)|subscription[-_]?(?:wall|box|banner|cta)){_SFX}",
             "paywall and subscription teasers; a bare 'paywall' class wraps the gated article text itself"),
+    DomRule("newsletter_form_box", "newsletter", "xpath",
+            "//form[.//input[@type='email'] and not(.//textarea)]/ancestor-or-self::*"
+            "[self::form or self::div or self::section or self::aside]"
+            "[count(.//p) <= 4 and not(.//p[string-length(normalize-space(.)) > 200])]",
+            "the small box around an e-mail sign-up form, whatever its class (comment forms have a textarea)"),
     # --- related -----------------------------------------------------------------------------
     DomRule("related_class", "related", "class",
             rf"(?:related|read[-_]?also|lire[-_]?aussi|a[-_]?lire|see[-_]?also|more[-_]?stories|also[-_]?read"

@@ -124,6 +124,12 @@ TEXT_RULES: tuple[TextRule, ...] = (
              note="a caption ending with its credit: '… (Photo : AFP)'"),
     TextRule("credit_only", "caption", "*",
              r"(?:©|\(c\)|Crédits?(?: photo)?\s?:|Photo\s?:|Image\s?:|Credit\s?:|Illustration\s?:).{1,120}"),
+    # --- related -----------------------------------------------------------------------------
+    TextRule("fr_read_also", "related", "fr", r"(?:À |A )?(?:lire|voir) (?:aussi|également)(?:\s?[:|]\s?.{0,200})?",
+             note="'Lire aussi : <headline>' alone on its line"),
+    TextRule("en_read_also", "related", "en", r"(?:Read (?:also|more|next)|Related|See also|Also read)(?:\s?:\s?.{0,200})?"),
+    TextRule("de_read_also", "related", "de", r"(?:Lesen Sie auch|Mehr dazu|Auch interessant|Mehr zum Thema)(?:\s?:\s?.{0,200})?"),
+    TextRule("es_read_also", "related", "es", r"(?:Te puede interesar|Lee también|Relacionado|Leer más)(?:\s?:\s?.{0,200})?"),
     # --- syndication -------------------------------------------------------------------------
     TextRule("fr_syndication", "syndication", "fr",
              r"(?:Article|Cet article a été) (?:original(?:ement)? )?publié (?:sur|par|initialement sur) [\w.-]+\.\w{2,}\.?"),
