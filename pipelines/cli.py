@@ -110,7 +110,10 @@ def _clean(args: argparse.Namespace) -> int:
     if args.state:
         from pipelines.state import open_state
 
-        state = open_state(args.state)
+        # export mode: a claim is committed once its line is written (see pipelines.offline.StateStore)
+        state = open_state(args.state, commit="export")
+        if hasattr(state, "targets") and args.output != "-":
+            state.targets = [os.path.abspath(args.output)]
     job = CleanJob(
         inputs=args.inputs,
         output=args.output,

@@ -45,11 +45,22 @@ Result = Record | Drop
 
 
 class StateStore(Protocol):
-    """What the run needs of :mod:`pipelines.state` (shared with scheduled crawls)."""
+    """What the run needs of :mod:`pipelines.state` (shared with scheduled crawls).
+
+    Opened in ``export`` commit mode with the output file as target: a claim stays pending until
+    its line is written and :func:`_commit` makes it permanent, so a run killed in between neither
+    loses the record nor writes it twice on ``--resume`` (the store's recovery looks for the line).
+    """
 
     def claim(self, content_hash: str, url: str) -> bool: ...
 
     def close(self) -> None: ...
+
+
+def _commit(state: StateStore, content_hash: str) -> None:
+    commit = getattr(state, "commit", None)
+    if commit is not None:
+        commit(content_hash)
 
 
 @dataclass
@@ -275,7 +286,8 @@ def _done_sources(job: CleanJob, seen: set[bytes]) -> set[str]:
                 seen.add(_hash_key(digest))
                 if job.state is not None:
                     url = value.get("url") or value.get("canonical_url") or ""
-                    job.state.claim(digest, url)
+                    if job.state.claim(digest, url):
+                        _commit(job.state, digest)
     return done
 
 
@@ -345,6 +357,8 @@ def run_clean(job: CleanJob, on_result: Callable[[Result], None] | None = None) 
                         writer.write(result)
                     except OSError as exc:
                         raise OutputError(f"cannot write {job.output}: {exc.strerror or exc}") from exc
+                    if job.state is not None:
+                        _commit(job.state, result["content_hash"])
                     stats.records_written += 1
                     stats.languages[result["language"] or "und"] += 1
                     stats.removed.update(result["removed"])
