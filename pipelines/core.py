@@ -19,16 +19,17 @@ from typing import Any
 
 from lxml import etree
 from lxml.html import HtmlElement, HTMLParser, document_fromstring
-from trafilatura import bare_extraction
 
 from pipelines.decode import decode_html
 from pipelines.dom import DomRuleSet
+from pipelines.extraction import extract
 from pipelines.hashing import content_hash
 from pipelines.language import LanguageDetector
 from pipelines.limits import CorruptGzip, UnpackedTooLarge, gunzip_limited, is_gzip
 from pipelines.metadata import Metadata, read_metadata
 from pipelines.record import DEBUG_FIELD, FIELDS, Record
 from pipelines.residue import TextRuleSet, byline_author, match_form, split_title_standfirst
+from pipelines.standfirst import description_is_standfirst
 from pipelines.timeout import PageTimeout, time_limit
 
 logger = logging.getLogger(__name__)
@@ -94,6 +95,8 @@ class CleanOptions:
     min_words: int = 1
     debug: bool = False
     favor_precision: bool = False
+    #: trafilatura's mode: "precision" (favor_precision), "balanced" (its default) or "recall"
+    extraction_mode: str = "precision"
     extensive_dates: bool = False
     language_sample: int = 1000
 
@@ -153,6 +156,8 @@ class _Work:
     meta: Metadata = field(default_factory=Metadata)
     removed: Counter[str] = field(default_factory=Counter)
     removed_text: dict[str, list[str]] = field(default_factory=dict)
+    #: lines repeating the description are metadata (False when it is the body's lead paragraph)
+    description_repeats: bool = True
     bylines: list[str] = field(default_factory=list)
 
 
@@ -212,6 +217,7 @@ class Cleaner:
         work = _Work(source=source, url=page.url, fetched_at=page.fetched_at)
         fetched_day = page.fetched_at.date() if page.fetched_at else None
         work.meta = read_metadata(tree, page.url, fetched_day, self.options.extensive_dates)
+        work.description_repeats = description_is_standfirst(tree, work.meta.description)
 
         space_inline_boundaries(tree)
         dom = self.dom_rules.apply(tree, keep_text=self.options.debug)
@@ -220,15 +226,8 @@ class Cleaner:
         if self.options.debug:
             work.removed_text.update(dom.texts)
 
-        extracted = bare_extraction(
-            tree,
-            url=page.url or None,
-            include_comments=False,
-            include_tables=True,
-            with_metadata=False,
-            favor_precision=self.options.favor_precision,
-        )
-        raw_text = getattr(extracted, "text", None) or ""
+        mode = "precision" if self.options.favor_precision else self.options.extraction_mode
+        raw_text = extract(tree, page.url or None, mode).text
         if not raw_text.strip():
             return Drop("no_content", source, page.url)
         return self._finish(work, raw_text.splitlines())
@@ -285,7 +284,7 @@ class Cleaner:
             lines,
             language.code or lang_hint,
             title=meta.title,
-            description=meta.description,
+            description=meta.description if work.description_repeats else None,
             authors=meta.authors,
             keep_text=self.options.debug,
             extra_repeats=(headline,) if headline else (),
