@@ -1,0 +1,108 @@
+"""Downloader middlewares of the crawl.
+
+* :class:`SeenArticleMiddleware` skips article requests whose URL the state store already holds,
+  so a scheduled run refetches feeds and sitemaps but no stored article.
+* :class:`BackoffMiddleware` slows a domain down when it answers 429 or 503 (honouring
+  ``Retry-After``); Scrapy's RetryMiddleware then retries the request.
+"""
+
+from __future__ import annotations
+
+import logging
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
+
+from scrapy import Request
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Response
+
+from pipelines.scrapy_pipelines import state_for
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+    from pipelines.state import StateStore
+
+logger = logging.getLogger(__name__)
+
+ARTICLE_META = "newsclean_article"
+
+
+class SeenArticleMiddleware:
+    """Ignore article requests (``meta["newsclean_article"]``) for URLs already in the state store.
+
+    Settings: ``NEWSCLEAN_STATE_ENABLED`` (default True), ``NEWSCLEAN_SKIP_SEEN`` (default True).
+    Stats: ``newsclean/state/skipped/seen_url``.
+    """
+
+    def __init__(self, crawler: Crawler, state: StateStore) -> None:
+        self.crawler = crawler
+        self.state = state
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SeenArticleMiddleware:
+        settings = crawler.settings
+        if not settings.getbool("NEWSCLEAN_STATE_ENABLED", True):
+            raise NotConfigured("NEWSCLEAN_STATE_ENABLED is off")
+        if not settings.getbool("NEWSCLEAN_SKIP_SEEN", True):
+            raise NotConfigured("NEWSCLEAN_SKIP_SEEN is off")
+        return cls(crawler, state_for(crawler))
+
+    def process_request(self, request: Request) -> None:
+        if request.meta.get(ARTICLE_META) and self.state.seen_url(request.url):
+            assert self.stats is not None
+            self.stats.inc_value("newsclean/state/skipped/seen_url")
+            raise IgnoreRequest(f"already stored: {request.url}")
+
+
+class BackoffMiddleware:
+    """On 429/503, raise the download slot's delay (doubling, at least ``Retry-After``, at most
+    ``NEWSCLEAN_BACKOFF_MAX_DELAY`` seconds). AutoThrottle brings it down again on good answers.
+
+    Settings: ``NEWSCLEAN_BACKOFF_ENABLED`` (True), ``NEWSCLEAN_BACKOFF_HTTP_CODES`` ([429, 503]),
+    ``NEWSCLEAN_BACKOFF_MAX_DELAY`` (60). Stats: ``newsclean/backoff/<status>``.
+    """
+
+    def __init__(self, crawler: Crawler, codes: set[int], max_delay: float) -> None:
+        self.crawler = crawler
+        self.codes = codes
+        self.max_delay = max_delay
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> BackoffMiddleware:
+        settings = crawler.settings
+        if not settings.getbool("NEWSCLEAN_BACKOFF_ENABLED", True):
+            raise NotConfigured("NEWSCLEAN_BACKOFF_ENABLED is off")
+        codes = {int(c) for c in settings.getlist("NEWSCLEAN_BACKOFF_HTTP_CODES", [429, 503])}
+        return cls(crawler, codes, settings.getfloat("NEWSCLEAN_BACKOFF_MAX_DELAY", 60.0))
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if response.status not in self.codes:
+            return response
+        engine: Any = self.crawler.engine
+        slot_key = request.meta.get("download_slot")
+        slot = engine.downloader.slots.get(slot_key) if engine is not None and slot_key else None
+        if slot is not None:
+            wait = retry_after(response.headers.get(b"Retry-After"))
+            slot.delay = min(max(slot.delay * 2, wait, 1.0), self.max_delay)
+            logger.info("%s answered %s: delay for %s now %.1f s", request.url, response.status, slot_key, slot.delay)
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(f"newsclean/backoff/{response.status}")
+        return response
+
+
+def retry_after(value: bytes | None) -> float:
+    """Seconds from a ``Retry-After`` header (seconds or an HTTP date); 0 when absent or bad."""
+    if not value:
+        return 0.0
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return 0.0
+    from datetime import UTC, datetime
+
+    return max((moment - datetime.now(UTC)).total_seconds(), 0.0)

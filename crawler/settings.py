@@ -1,0 +1,74 @@
+"""Settings of the newsclean crawl (``scrapy crawl news -a site=NAME``). Polite by default.
+
+Our own settings are prefixed ``NEWSCLEAN_``; see ``docs/crawl.md`` for each.
+"""
+
+BOT_NAME = "newsclean"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# -- who we are: set NEWSCLEAN_CONTACT (a URL or an e-mail address) once ----------------------
+NEWSCLEAN_CONTACT = "https://github.com/newsclean/newsclean"
+# %(contact)s is replaced by NEWSCLEAN_CONTACT; the spider sets USER_AGENT from this unless
+# USER_AGENT itself is given on the command line.
+NEWSCLEAN_USER_AGENT = "newsclean/0.1 (news archiving crawler; +%(contact)s)"
+USER_AGENT = "newsclean/0.1 (news archiving crawler; +https://github.com/newsclean/newsclean)"
+
+# -- politeness --------------------------------------------------------------------------------
+ROBOTSTXT_OBEY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 2.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_DELAY = 1.0
+CONCURRENT_REQUESTS = 32
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+NEWSCLEAN_BACKOFF_ENABLED = True
+NEWSCLEAN_BACKOFF_HTTP_CODES = [429, 503]
+NEWSCLEAN_BACKOFF_MAX_DELAY = 60.0
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # no control port: a scheduled crawl needs none
+# offsite filtering (OffsiteMiddleware) uses the profiles' allowed_domains: on by default
+
+# -- the pipeline ------------------------------------------------------------------------------
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.SeenArticleMiddleware": 50,
+    "crawler.middlewares.BackoffMiddleware": 560,  # just above RetryMiddleware (550) on the way back
+}
+ITEM_PIPELINES = {
+    "pipelines.scrapy_pipelines.CleanPipeline": 300,
+    "pipelines.scrapy_pipelines.LanguagePipeline": 400,
+    "pipelines.scrapy_pipelines.DedupPipeline": 900,  # last: what it lets through is written
+}
+EXTENSIONS = {
+    "crawler.extensions.CrawlSummary": 500,
+}
+# shared mode: set NEWSCLEAN_REDIS_URL (setting or environment) to share the crawl between
+# workers through Redis (docs/shared-crawl.md); unset, this add-on changes nothing
+ADDONS = {"crawler.shared.SharedCrawl": 0}
+NEWSCLEAN_POOL_SIZE = None  # cleaning workers: None = one per core, 0 = in the crawl's process
+NEWSCLEAN_POOL_START_METHOD = "forkserver"
+NEWSCLEAN_STATE_ENABLED = True
+NEWSCLEAN_STATE_DIR = None  # None: state/ in the project folder; or a folder, or redis://...
+NEWSCLEAN_SKIP_SEEN = True
+NEWSCLEAN_LANGUAGES: list[str] = []  # e.g. ["fr", "en"]: drop records in other languages
+
+# -- output: JSON lines through Feed exports ---------------------------------------------------
+FEED_EXPORTERS = {
+    "jsonl": "pipelines.feedexport.JsonLinesExporter",
+    "jsonlines": "pipelines.feedexport.JsonLinesExporter",
+}
+# The default feed when neither -o/-O nor FEEDS is given (the spider applies it).
+NEWSCLEAN_FEED_URI = "output/%(name)s/%(time)s.jsonl"
+FEED_STORE_EMPTY = False
+FEED_EXPORT_ENCODING = "utf-8"
+
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+LOG_LEVEL = "INFO"

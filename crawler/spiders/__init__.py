@@ -1,0 +1,1 @@
+"""The crawl's spiders: one generic ``news`` spider driven by site profiles."""

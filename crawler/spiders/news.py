@@ -1,0 +1,319 @@
+"""The ``news`` spider: discovery from a site's sitemaps, feeds and section pages; yields raw pages.
+
+    scrapy crawl news -a site=demo                 # the embedded demo site, served on 127.0.0.1
+    scrapy crawl news -a site=numerama,theverge     # several profiles (crawler/sites/*.toml)
+    scrapy crawl news -a site=all -a since=2026-11-01
+
+Discovery: ``/robots.txt`` ``Sitemap:`` lines, sitemap indexes, sitemaps (Google News
+``news:publication_date`` or ``lastmod``), RSS 2.0 / RSS 1.0 / Atom feeds, and section pages whose
+links are followed ``follow_depth`` hops. Articles are requested newest first where the source
+gives a date (the request priority is the date in hours) and skipped when older than ``since``.
+The spider never cleans: it yields :class:`~crawler.items.RawPage` items for the pipelines.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from lxml import etree
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.gz import gunzip
+from scrapy.utils.sitemap import sitemap_urls_from_robots
+from twisted.python.failure import Failure
+
+from crawler.demo_server import DemoServer
+from crawler.items import RawPage
+from crawler.middlewares import ARTICLE_META
+from crawler.profiles import PROJECT_DIR, SiteProfile, resolve_sites
+
+logger = logging.getLogger(__name__)
+
+#: Discovery requests go before any article; articles are ordered by their date in hours.
+DISCOVERY_PRIORITY = 10_000_000
+SECTION_PRIORITY = 9_000_000
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_XML_PARSER = etree.XMLParser(recover=True, remove_comments=True, resolve_entities=False, no_network=True)
+
+
+def parse_date(text: str | None) -> datetime | None:
+    """ISO 8601 (sitemaps, Atom) or RFC 822 (RSS) to an aware UTC datetime; None if unreadable."""
+    if not text or not text.strip():
+        return None
+    text = text.strip()
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            moment = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def date_priority(moment: datetime | None) -> int:
+    """Newer is higher; undated articles come last (0)."""
+    if moment is None:
+        return 0
+    return max(int((moment - _EPOCH).total_seconds() // 3600), 1)
+
+
+def _local(tag: Any) -> str:
+    return tag.rsplit("}", 1)[-1].lower() if isinstance(tag, str) else ""
+
+
+def _child_text(element: Any, *names: str) -> str | None:
+    for child in element.iter():
+        if _local(child.tag) in names and child.text and child.text.strip():
+            return str(child.text).strip()
+    return None
+
+
+def parse_sitemap(body: bytes) -> tuple[str, list[tuple[str, datetime | None]]]:
+    """``("sitemapindex" | "urlset" | "", [(loc, date), ...])``; the date is the Google News
+    ``publication_date`` when present, else ``lastmod``."""
+    try:
+        root = etree.fromstring(body, parser=_XML_PARSER)
+    except etree.XMLSyntaxError:
+        return "", []
+    if root is None:
+        return "", []
+    kind = _local(root.tag)
+    entries = []
+    for element in root:
+        if _local(element.tag) not in ("url", "sitemap"):
+            continue
+        loc = _child_text(element, "loc")
+        if loc:
+            when = _child_text(element, "publication_date") or _child_text(element, "lastmod")
+            entries.append((loc, parse_date(when)))
+    return kind, entries
+
+
+def parse_feed(body: bytes) -> list[tuple[str, datetime | None]]:
+    """Entry links and dates of an RSS 2.0, RSS 1.0 (RDF) or Atom feed."""
+    try:
+        root = etree.fromstring(body, parser=_XML_PARSER)
+    except etree.XMLSyntaxError:
+        return []
+    if root is None:
+        return []
+    entries = []
+    for element in root.iter():
+        name = _local(element.tag)
+        if name == "item":  # RSS 2.0 and RSS 1.0
+            link = _child_text(element, "link") or (element.get("{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about"))
+            when = parse_date(_child_text(element, "pubdate", "date", "published", "updated"))
+        elif name == "entry":  # Atom
+            link = None
+            for child in element:
+                if _local(child.tag) == "link" and child.get("rel", "alternate") == "alternate" and child.get("href"):
+                    link = child.get("href")
+                    break
+            when = parse_date(_child_text(element, "published", "updated"))
+        else:
+            continue
+        if link:
+            entries.append((link.strip(), when))
+    return entries
+
+
+class NewsSpider(Spider):
+    name = "news"
+
+    def __init__(self, site: str = "demo", since: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.profiles: list[SiteProfile] = resolve_sites(site)
+        self.since: datetime | None = None
+        if since:
+            self.since = datetime.combine(date.fromisoformat(since), datetime.min.time(), tzinfo=UTC)
+        self.servers: list[DemoServer] = []
+        self.allowed_domains = sorted({d for p in self.profiles for d in p.allowed_domains})
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
+        spider: NewsSpider = super().from_crawler(crawler, *args, **kwargs)
+        spider._configure(crawler)
+        crawler.signals.connect(spider._stop_servers, signal=signals.spider_closed)
+        crawler.signals.connect(spider._stop_servers, signal=signals.engine_stopped)
+        return spider
+
+    def _configure(self, crawler: Crawler) -> None:
+        """Runs before the settings are frozen: serve the demo site, apply profile settings, the
+        User-Agent and the default feed."""
+        settings = crawler.settings
+        served = []
+        for profile in self.profiles:
+            if profile.serve and settings.get("NEWSCLEAN_DEMO_URL"):
+                # served once for several workers (a shared crawl): every worker sees the same URLs
+                profile = profile.with_base_url(settings.get("NEWSCLEAN_DEMO_URL"))
+            elif profile.serve:
+                root = settings.get("NEWSCLEAN_DEMO_ROOT") or str(PROJECT_DIR / profile.serve)
+                server = DemoServer(root, access_log=settings.get("NEWSCLEAN_DEMO_ACCESS_LOG")).start()
+                self.servers.append(server)
+                profile = profile.with_base_url(server.base_url)
+            served.append(profile)
+        self.profiles = served
+        self.allowed_domains = sorted({d for p in self.profiles for d in p.allowed_domains})
+        if len(self.profiles) == 1:
+            for name, value in self.profiles[0].settings.items():
+                settings.set(name, value, priority="spider")
+        elif any(p.settings for p in self.profiles):
+            logger.info("several sites: their [settings] tables are not applied")
+        contact = settings.get("NEWSCLEAN_CONTACT") or ""
+        user_agent = settings.get("NEWSCLEAN_USER_AGENT")
+        if user_agent:
+            settings.set("USER_AGENT", user_agent.replace("%(contact)s", contact), priority="spider")
+        default_feed = settings.get("NEWSCLEAN_FEED_URI")
+        if default_feed and not settings.getdict("FEEDS") and settings.getpriority("FEEDS") in (None, 0, 20):
+            settings.set("FEEDS", {default_feed: {"format": "jsonl"}}, priority="spider")
+
+    def _stop_servers(self, **_: Any) -> None:
+        while self.servers:
+            self.servers.pop().stop()
+
+    # -- starts --------------------------------------------------------------------------------
+    async def start(self) -> AsyncIterator[Any]:
+        for request in self.start_requests_of_profiles():
+            yield request
+
+    def start_requests_of_profiles(self) -> Iterator[Request]:
+        for profile in self.profiles:
+            meta = {"newsclean_site": profile.name}
+            if profile.robots_sitemaps:
+                yield Request(profile.robots_url(), self.parse_robots, meta=meta, priority=DISCOVERY_PRIORITY)
+            for source in profile.sitemaps:
+                yield Request(profile.url(source), self.parse_sitemap, meta=meta, priority=DISCOVERY_PRIORITY)
+            for source in profile.feeds:
+                yield Request(profile.url(source), self.parse_feed, meta=meta, priority=DISCOVERY_PRIORITY)
+            for source in profile.sections:
+                yield Request(
+                    profile.url(source), self.parse_section, meta={**meta, "newsclean_depth": 0},
+                    priority=SECTION_PRIORITY,
+                )
+
+    def profile_of(self, response: Response) -> SiteProfile:
+        name = response.meta.get("newsclean_site")
+        for profile in self.profiles:
+            if profile.name == name:
+                return profile
+        raise KeyError(name)
+
+    # -- discovery -----------------------------------------------------------------------------
+    def parse_robots(self, response: Response) -> Iterator[Request]:
+        profile = self.profile_of(response)
+        for url in sitemap_urls_from_robots(response.body, base_url=response.url):
+            self._count("discovered/robots_sitemap")
+            yield Request(url, self.parse_sitemap, meta={"newsclean_site": profile.name}, priority=DISCOVERY_PRIORITY)
+
+    def parse_sitemap(self, response: Response) -> Iterator[Request]:
+        profile = self.profile_of(response)
+        body = response.body
+        if body[:2] == b"\x1f\x8b":
+            body = gunzip(body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
+        kind, entries = parse_sitemap(body)
+        if kind == "sitemapindex":
+            for url, when in entries:
+                if self._too_old(when):
+                    self._count("skipped/older_than_since")
+                    continue
+                self._count("discovered/sitemap")
+                meta = {"newsclean_site": profile.name}
+                yield Request(url, self.parse_sitemap, meta=meta, priority=DISCOVERY_PRIORITY)
+        elif kind == "urlset":
+            for url, when in entries:
+                yield from self._article(profile, url, when, "sitemap")
+        else:
+            self._count("skipped/unreadable_sitemap")
+            logger.warning("not a sitemap: %s", response.url)
+
+    def parse_feed(self, response: Response) -> Iterator[Request]:
+        profile = self.profile_of(response)
+        entries = parse_feed(response.body)
+        if not entries:
+            self._count("skipped/empty_feed")
+        for url, when in entries:
+            yield from self._article(profile, response.urljoin(url), when, "feed")
+
+    def parse_section(self, response: Response) -> Iterator[Request]:
+        profile = self.profile_of(response)
+        depth = int(response.meta.get("newsclean_depth", 0))
+        hrefs = response.xpath("//a/@href").getall() if hasattr(response, "xpath") else []
+        for href in dict.fromkeys(hrefs):
+            url = response.urljoin(href.strip()).split("#", 1)[0]
+            if profile.is_article(url):
+                yield from self._article(profile, url, None, "section")
+            elif depth < profile.follow_depth and profile.is_followable(url):
+                self._count("discovered/section_page")
+                yield Request(
+                    url, self.parse_section, meta={"newsclean_site": profile.name, "newsclean_depth": depth + 1},
+                    priority=SECTION_PRIORITY - depth - 1,
+                )
+
+    def _article(self, profile: SiteProfile, url: str, when: datetime | None, source: str) -> Iterator[Request]:
+        if not profile.is_article(url):
+            self._count("skipped/not_article")
+            return
+        if self._too_old(when):
+            self._count("skipped/older_than_since")
+            return
+        self._count(f"discovered/{source}")
+        yield Request(
+            url,
+            self.parse_article,
+            errback=self.article_failed,
+            priority=date_priority(when),
+            meta={
+                ARTICLE_META: True,
+                "newsclean_site": profile.name,
+                "newsclean_source": source,
+                "newsclean_date": when.isoformat() if when else None,
+            },
+        )
+
+    def _too_old(self, when: datetime | None) -> bool:
+        return self.since is not None and when is not None and when < self.since
+
+    # -- articles ------------------------------------------------------------------------------
+    def parse_article(self, response: Response) -> Iterator[RawPage]:
+        self._count("articles")
+        yield RawPage(
+            url=response.url,
+            request_url=response.request.url if response.request is not None else response.url,
+            status=response.status,
+            headers={
+                k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()
+            },
+            body=response.body,
+            fetched_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            site=response.meta.get("newsclean_site", ""),
+            discovered_from=response.meta.get("newsclean_source", ""),
+            source_date=response.meta.get("newsclean_date"),
+        )
+
+    def article_failed(self, failure: Failure) -> None:
+        if isinstance(failure.value, HttpError):
+            status = failure.value.response.status
+            self._count(f"article_error/http_{status}")
+            logger.info("article not fetched (HTTP %s): %s", status, failure.value.response.url)
+            return
+        if failure.check(IgnoreRequest):  # robots.txt, already stored: counted by their middlewares
+            return
+        self._count(f"article_error/{failure.type.__name__ if failure.type else 'error'}")
+        logger.warning("article not fetched: %s", failure.getErrorMessage())
+
+    def _count(self, key: str) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(f"newsclean/spider/{key}")
+
+
+__all__ = ["NewsSpider", "date_priority", "parse_date", "parse_feed", "parse_sitemap"]
