@@ -96,8 +96,8 @@ class TextRuleSet:
     def __init__(self, rules: Iterable[TextRule] = TEXT_RULES) -> None:
         rules = tuple(rules)
         for rule in rules:
-            if rule.category not in CATEGORIES:
-                raise ValueError(f"rule {rule.name!r}: unknown category {rule.category!r}")
+            if rule.category not in CATEGORIES or (rule.next_line and rule.next_line not in CATEGORIES):
+                raise ValueError(f"rule {rule.name!r}: unknown category {rule.category!r} / {rule.next_line!r}")
         names = [r.name for r in rules]
         if len(set(names)) != len(names):
             raise ValueError("duplicate text rule names")
@@ -140,13 +140,15 @@ class TextRuleSet:
         table = self.table(lang)
         repeats = _repeat_keys(title, description) + [key(x) for x in extra_repeats if key(x)]
         author_keys = {key(a) for a in authors if a}
-        for index, raw in enumerate(lines):
-            line = match_form(raw)
+        rows = [match_form(raw) for raw in lines]
+        for index, line in enumerate(rows):
             if not line:
                 continue
             if index < PREFIX_WINDOW:
                 line = self.strip_prefixes(line, result, keep_text)
             rule = table.match(line)
+            if rule is not None and rule.next_line and not _next_is(table, rows, index, rule.next_line):
+                rule = None
             name: str | None = None
             category: str | None = None
             if rule is not None:
@@ -165,6 +167,15 @@ class TextRuleSet:
             if keep_text and name:
                 result.texts[name].append(line)
         return result
+
+
+def _next_is(table: _Table, lines: Sequence[str], index: int, category: str) -> bool:
+    """Is the next non-blank line after ``index`` matched by a rule of ``category``?"""
+    for line in lines[index + 1 :]:
+        if line:
+            rule = table.match(line)
+            return rule is not None and rule.category == category
+    return False
 
 
 def _repeat_keys(title: str | None, description: str | None) -> list[str]:

@@ -68,6 +68,9 @@ class TextRule:
     ``case=True``), except for ``strip_prefix`` rules, whose pattern is matched at the start of
     the line and removed. ``byline`` rules drop the line and keep it as an author candidate.
     ``lang`` is an ISO 639-1 code, or ``"*"`` for rules that hold in every language.
+    ``next_line``, when set, is a category: the rule only holds when the next non-blank line is
+    matched by a rule of that category (an instrument name alone is a ticker item only when a
+    quote follows it; alone it may be a sub-heading of a market report).
     """
 
     name: str
@@ -77,3 +80,4 @@ class TextRule:
     action: TextAction = "drop"
     case: bool = False
     note: str = ""
+    next_line: str = ""

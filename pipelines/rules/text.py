@@ -17,6 +17,13 @@ _AP = "['’]"
 _Q_OPEN = r"[«“\"]\s?"
 _Q_CLOSE = r"\s?[»”\"]"
 
+# A reported statement, not a banner: a line with an attribution verb is a sentence of the article.
+_FR_SAID = (
+    r".*\b(?:a|ont|avait|avaient) (?:reconnu|déclaré|expliqué|indiqué|affirmé|assuré|fait valoir|précisé|ajouté"
+    r"|souligné|estimé|répondu|admis)\b|.*\b(?:selon|explique|reconnaît|affirme|assure|souligne|déclare|précise)\b"
+)
+_EN_SAID = r".*\b(?:said|says|told|according to|wrote|admitted|argued|explained|added|insisted|acknowledged)\b"
+
 # Market instruments as ticker widgets list them (bullet optional).
 _INDEXES = (
     r"Dow Jones|Nasdaq(?: 100| Composite)?|S&P 500|S&P/TSX|CAC 40|SBF 120|DAX(?: 40)?|FTSE(?: 100| MIB)?"
@@ -36,11 +43,11 @@ TEXT_RULES: tuple[TextRule, ...] = (
     TextRule("fr_consent_more_info", "cookie_banner", "fr",
              rf"Plus d{_AP}informations sur la page\s?Politique de gestion des cookies\.?"),
     TextRule("fr_consent_generic", "cookie_banner", "fr",
-             r"(?:Ce site|Notre site|Nous) utilis(?:e|ons) des cookies.{0,300}(?:accepte[rz]?|consentement"
+             rf"(?!{_FR_SAID})(?:Ce site|Notre site|Nous) utilis(?:e|ons) des cookies.{{0,300}}(?:accepte[rz]?|consentement"
              r"|paramétr\w+|en savoir plus)\W*|Gérer (?:mes|vos) (?:choix|cookies|préférences)"
              r"|(?:Tout )?(?:accepter|refuser)(?: et (?:fermer|continuer))?|Paramétrer les cookies"),
     TextRule("en_we_use_cookies", "cookie_banner", "en",
-             r"(?:This (?:site|website)|We) uses? cookies.{0,300}(?:accept|consent|privacy policy|learn more"
+             rf"(?!{_EN_SAID})(?:This (?:site|website)|We) uses? cookies.{{0,300}}(?:accept|consent|privacy policy|learn more"
              r"|cookie policy|settings)\W*"),
     TextRule("en_consent_buttons", "cookie_banner", "en",
              r"(?:Accept|Reject|Allow) (?:all )?cookies|Manage (?:cookie )?(?:preferences|settings|consent)"
@@ -56,8 +63,10 @@ TEXT_RULES: tuple[TextRule, ...] = (
     # --- ticker ------------------------------------------------------------------------------
     TextRule("market_closed", "ticker", "fr", r"La bourse est (?:fermée|ouverte)\.?|Marchés? (?:fermés?|ouverts?)"),
     TextRule("market_closed_en", "ticker", "en", r"(?:U\.S\. )?Markets? (?:closed|open)\.?|Markets are (?:closed|open)\.?"),
-    TextRule("ticker_instrument", "ticker", "*", rf"[•·▪\-]?\s?(?:{_INDEXES})",
-             note="an instrument name alone on its line, as ticker widgets print them"),
+    TextRule("ticker_instrument", "ticker", "*", rf"[•·▪\-]\s?(?:{_INDEXES})",
+             note="a bulleted instrument name alone on its line, as ticker widgets print them"),
+    TextRule("ticker_instrument_bare", "ticker", "*", rf"(?:{_INDEXES})", next_line="ticker",
+             note="an instrument name alone, followed by its quote; alone it may be a sub-heading ('Or', 'Pétrole')"),
     TextRule("ticker_quote", "ticker", "*", rf"[+\-−]?{_NUM}[.,]\d+|{_NUM}[.,]\d+\s?(?:€|\$|pts|points)?",
              note="a bare quote with decimals; bare integers are share counts"),
     TextRule("ticker_change", "ticker", "*", rf"{_CHANGE}"),
