@@ -130,6 +130,7 @@ class SharedScheduler(RedisScheduler):
 
     worker_lease: float = DEFAULT_WORKER_LEASE
     registry_key: str = ""
+    prefetch: int = 16
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SharedScheduler:
@@ -140,6 +141,9 @@ class SharedScheduler(RedisScheduler):
         instance.prefix = prefix
         instance.worker_lease = settings.getfloat("NEWSCLEAN_WORKER_LEASE", DEFAULT_WORKER_LEASE)
         instance.worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        per_domain = settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN", 8)
+        instance.prefetch = settings.getint("NEWSCLEAN_SHARED_PREFETCH") or 2 * max(per_domain, 1)
+        instance.crawler = crawler
         return instance
 
     def open(self, spider: Spider) -> None:
@@ -186,6 +190,13 @@ class SharedScheduler(RedisScheduler):
         return True
 
     def next_request(self) -> Any:
+        # Take no more than ``prefetch`` requests into this worker's downloader: Scrapy would pull
+        # up to CONCURRENT_REQUESTS at once, leaving nothing for the other workers (and more to
+        # refetch if this one is killed).
+        engine = getattr(self.crawler, "engine", None)
+        downloader = getattr(engine, "downloader", None)
+        if downloader is not None and len(downloader.active) >= self.prefetch:
+            return None
         request = self.queue.pop(self.idle_before_close)
         if request is not None and self.stats:
             self.stats.inc_value("scheduler/dequeued/redis")

@@ -320,7 +320,7 @@ def test_three_workers_write_every_article_once(
 ) -> None:
     outs = [tmp_path / f"worker{i}.jsonl" for i in range(3)]
     # a little slower than the demo profile, so that all three have a share of the work
-    slow = ("-s", "DOWNLOAD_DELAY=0.2", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1")
+    slow = ("-s", "DOWNLOAD_DELAY=0.5", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1")
     procs = [_worker(_url(redis_port, prefix="c"), demo_site, out, *slow) for out in outs]
     assert [p.wait(timeout=300) for p in procs] == [0, 0, 0]
     records = _records(outs)
