@@ -124,6 +124,12 @@ TEXT_RULES: tuple[TextRule, ...] = (
     TextRule("social_names", "share_count", "*",
              r"(?:Facebook|Twitter|X|LinkedIn|WhatsApp|Pinterest|Reddit|Flipboard|E-?mail|Copier le lien|Copy link)",
              case=True),
+    TextRule("en_follow_us", "share_count", "en",
+             r"(?:Follow|Like|Join) (?:us|him|her|them|[\w@.'’ ]{1,50}) on (?:Twitter|Facebook|Instagram|LinkedIn|YouTube|X)\b.{0,200}"
+             r"|Follow (?:AP['’]s|our) (?:full |complete )?coverage .{1,200}"
+             r"|(?:Email|Contact|Reach) [\w .'’-]{1,60} (?:at|on|via) .{0,200}(?:@|Twitter).{0,200}|Have a (?:news )?tip\?.{0,300}"
+             r"|Like this (?:story|article)\?.{0,100}",
+             note="'Follow us on Twitter', 'Email <author> at …', 'Like this story? Share it'"),
     TextRule("fr_follow_prompt", "share_count", "fr",
              r"(?:Pour ne (?:rien|rater|manquer|louper) [^,]{1,80}, )?(?:suivez|rejoignez|retrouvez)[- ]nous (?:sur|via) .{1,120}",
              note="'Pour ne rater aucune actualité, suivez-nous sur Google Actualités'"),
@@ -148,6 +154,10 @@ TEXT_RULES: tuple[TextRule, ...] = (
     TextRule("en_by_byline", "byline", "en",
              r"By\s[A-Z][\w'’.-]+(?:\s(?:[A-Z][\w'’.-]+|and|&|,)){0,6}(?:\s?[|,-]\s?(?:published|updated).*)?",
              action="byline", case=True),
+    TextRule("en_contributors", "byline", "en",
+             r"\(?(?:Additional )?[Rr]eporting by .{1,300}|.{1,250} contributed (?:reporting|to this (?:report|story|article))"
+             r"(?: from [^.]{1,80})?\.?|(?:[\w.'’-]+ ){1,3}(?:writers?|reporters?|correspondents?) .{1,250} contributed\.?",
+             note="'(Reporting by …; Editing by …)', '… contributed to this report.'"),
     # --- caption -----------------------------------------------------------------------------
     TextRule("photo_credit_line", "caption", "*",
              r".{0,300}\((?:Photo|Photos|Crédit|Credit|Image|Illustration|Source)\s?:\s?[^)]{1,80}\)\.?",
@@ -163,7 +173,23 @@ TEXT_RULES: tuple[TextRule, ...] = (
     TextRule("en_read_also", "related", "en", r"(?:Read (?:also|more|next)|Related|See also|Also read)(?:\s?:\s?.{0,200})?"),
     TextRule("de_read_also", "related", "de", r"(?:Lesen Sie auch|Mehr dazu|Auch interessant|Mehr zum Thema)(?:\s?:\s?.{0,200})?"),
     TextRule("es_read_also", "related", "es", r"(?:Te puede interesar|Lee también|Relacionado|Leer más)(?:\s?:\s?.{0,200})?"),
+    TextRule("en_more_stories", "related", "en",
+             r"(?:See more|More|Also|Don['’]t miss|You (?:may|might) also like|Recommended(?: for you)?|Most read(?: in [\w ]{1,30})?"
+             r"|Most popular|Trending(?: now)?|More (?:from|on) [\w .'’-]{1,40}|More stories|Top stories"
+             r"|Related (?:posts?|articles?|stories|coverage|content|reading))(?:\s?[:|.…]+\s?.{0,200})?",
+             note="a related-links heading, or one with its headline: 'DON'T MISS', 'SEE MORE: <headline>'"),
+    TextRule("en_also_on_site", "related", "en", r"Also on [\w-]+\.\w{2,}\s.{1,200}", case=True,
+             note="'Also on rt.com <headline>'"),
+    TextRule("bracketed_related", "related", "*",
+             r"\[(?:Related|Read more|Read also|See also|Lire aussi|À lire aussi)\s?:.{1,200}\]"),
+    TextRule("tags_line", "related", "en", r"(?:Filed under|Tags|Tagged(?: with)?|Topics)(?:\s?:\s?.{0,200})?",
+             note="a tag list under the article"),
+    TextRule("en_newsletter_line", "newsletter", "en",
+             r"(?:Sign up|Subscribe|Get|Want|Don['’]t miss|Never miss|Stay up to date|Start your day)\b.{0,200}"
+             r"\b(?:newsletters?|inbox|mailing list)\b.{0,120}",
+             note="'Subscribe to our newsletter', 'Get the latest … in your inbox'"),
     # --- syndication -------------------------------------------------------------------------
+    TextRule("en_reprint_notice", "syndication", "en", r"This copy is for your personal,? non-commercial use only.{0,300}"),
     TextRule("fr_syndication", "syndication", "fr",
              r"(?:Article|Cet article a été) (?:original(?:ement)? )?publié (?:sur|par|initialement sur) [\w.-]+\.\w{2,}\.?"),
     TextRule("en_syndication", "syndication", "en",
@@ -183,6 +209,8 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"|at|on|,|\||-|updated|Updated|\d+ (?:min|mins|minutes|hours?|days?) ago))*\.?",
              case=True),
     # --- kicker (prefix residue) ---------------------------------------------------------------
+    TextRule("reading_time", "kicker", "*",
+             r"\d+ min(?:ute)?s? read|(?:Reading time|Tempo de leitura|Temps de lecture|Lesezeit|Tiempo de lectura)\s?:?\s?.{1,20}"),
     TextRule("date_residue_prefix", "kicker", "*", r"date \d{4}-\d{2}(?:-\d{2})?\s+", action="strip_prefix",
              case=True, note="'date 2023-01 ' left by a <time> label"),
     TextRule("glued_kicker_prefix", "kicker", "*", r"[A-ZÀ-Ý&-]{4,}(?=[A-ZÀ-Ý][a-zà-ÿ’'])", action="strip_prefix",
