@@ -58,6 +58,7 @@ NEWSCLEAN_POOL_START_METHOD = "forkserver"
 NEWSCLEAN_STATE_ENABLED = True
 NEWSCLEAN_STATE_DIR = None  # None: state/ in the project folder; or a folder, or redis://...
 NEWSCLEAN_SKIP_SEEN = True
+NEWSCLEAN_DEMO_PORT = 8642  # the demo site's port on 127.0.0.1 (a free one if taken)
 NEWSCLEAN_LANGUAGES: list[str] = []  # e.g. ["fr", "en"]: drop records in other languages
 
 # -- output: JSON lines through Feed exports ---------------------------------------------------

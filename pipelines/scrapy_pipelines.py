@@ -290,14 +290,13 @@ class DedupPipeline:
         digest = item["content_hash"]
         url = item.get("url") or ""
         self.stats.inc_value("newsclean/dedup/total")
-        if digest in self.seen:
-            new = False
-        elif self.state is not None:
+        if self.state is not None:
+            # the store also records the URL of a duplicate, so a syndicated copy is not refetched
             if hasattr(self.state, "targets"):
                 self.state.targets = self.feed_targets()
-            new = self.state.claim(digest, url)
+            new = self.state.claim(digest, url) and digest not in self.seen
         else:
-            new = True
+            new = digest not in self.seen
         if not new:
             self.stats.inc_value("newsclean/dedup/dropped/duplicate_hash")
             raise DuplicateDrop("duplicate_hash", url, digest)

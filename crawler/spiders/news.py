@@ -127,6 +127,17 @@ def parse_feed(body: bytes) -> list[tuple[str, datetime | None]]:
     return entries
 
 
+def start_demo_server(root: str, port: int, access_log: str | None) -> DemoServer:
+    """The demo site on its usual port (stable URLs, so the state recognises them next run), or on
+    a free port when that one is taken."""
+    try:
+        server = DemoServer(root, port=port, access_log=access_log)
+    except OSError as exc:
+        logger.warning("demo site: port %s unavailable (%s); serving on a free port", port, exc)
+        server = DemoServer(root, port=0, access_log=access_log)
+    return server.start()
+
+
 class NewsSpider(Spider):
     name = "news"
 
@@ -158,7 +169,9 @@ class NewsSpider(Spider):
                 profile = profile.with_base_url(settings.get("NEWSCLEAN_DEMO_URL"))
             elif profile.serve:
                 root = settings.get("NEWSCLEAN_DEMO_ROOT") or str(PROJECT_DIR / profile.serve)
-                server = DemoServer(root, access_log=settings.get("NEWSCLEAN_DEMO_ACCESS_LOG")).start()
+                server = start_demo_server(
+                    root, settings.getint("NEWSCLEAN_DEMO_PORT", 8642), settings.get("NEWSCLEAN_DEMO_ACCESS_LOG")
+                )
                 self.servers.append(server)
                 profile = profile.with_base_url(server.base_url)
             served.append(profile)
