@@ -1,7 +1,7 @@
 """The ``newsclean`` command: ``newsclean clean`` and ``newsclean explain``.
 
 Exit codes: 0 when the run finished (rejects included), 1 when the output cannot be written,
-2 for a usage error.
+2 for a usage error, 130 when interrupted (Ctrl-C; the output is whole lines, ``--resume`` goes on).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ logger = logging.getLogger(__name__)
 EXIT_OK = 0
 EXIT_OUTPUT = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 
 
 def _positive_int(value: str) -> int:
@@ -131,6 +132,9 @@ def _clean(args: argparse.Namespace) -> int:
     except OutputError as exc:
         print(f"newsclean clean: {exc}", file=sys.stderr)
         return EXIT_OUTPUT
+    except KeyboardInterrupt:
+        print("newsclean clean: interrupted; run again with --resume to go on", file=sys.stderr)
+        return EXIT_INTERRUPTED
     finally:
         if state is not None:
             state.close()

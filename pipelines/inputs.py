@@ -119,8 +119,10 @@ class Inputs:
     """Turns input arguments into a lazy stream of :class:`Task`, counting what it skips."""
 
     def __init__(self, args: Iterable[str], *, max_page_bytes: int, text_field: str = "text",
-                 stdin: IO[str] | None = None) -> None:
+                 stdin: IO[str] | None = None, exclude: Iterable[str] = ()) -> None:
         self.args = args
+        #: files never read as inputs (the run's own output and rejects, were they in an input folder)
+        self.exclude = {os.path.realpath(path) for path in exclude}
         self.max_page_bytes = max_page_bytes
         self.text_field = text_field
         self.stdin = stdin
@@ -175,6 +177,8 @@ class Inputs:
             return
         if kind is None:
             self.skipped["not_an_input"] += 1
+        elif self.exclude and kind == "jsonl" and os.path.realpath(path) in self.exclude:
+            self.skipped["own_output"] += 1
         elif kind == "warc":
             yield from self._warc(path)
         elif kind == "jsonl":

@@ -4,8 +4,9 @@ The run is a stream: inputs are enumerated lazily (:mod:`pipelines.inputs`), sen
 processes in small chunks with a bounded number of chunks in flight, and every result comes back
 to the main process, which alone deduplicates, writes records and rejects, and counts. Memory is
 bounded by ``jobs * window * chunk_size`` pages, whatever the size of the input; the one thing
-that grows with the corpus is the set of content hashes kept for deduplication (32 bytes a
-record).
+that grows with the corpus is the set of content hashes kept for deduplication (a 32-byte
+digest a record, about 100 bytes with Python's overhead: 1 GB for ten million records), plus, with
+``--resume``, the set of sources already written.
 
 A worker that dies (killed, out of memory, a crash in a C extension) breaks the process pool:
 the chunks that were in flight are retried one page at a time, each alone in a fresh pool, so
@@ -319,8 +320,9 @@ def run_clean(job: CleanJob, on_result: Callable[[Result], None] | None = None) 
     rejects_stream = _open_append(job.rejects, job.resume) if job.rejects else None
     writer = JsonlWriter(out)
     rejects = JsonlWriter(rejects_stream) if rejects_stream else None
+    own = [path for path in (job.output, job.rejects) if path and path != "-"]
     inputs = Inputs(job.inputs, max_page_bytes=job.options.max_page_bytes, text_field=job.text_field,
-                    stdin=job.stdin)
+                    stdin=job.stdin, exclude=own)
 
     def pending() -> Iterator[Task]:
         for task in inputs:

@@ -105,3 +105,35 @@ def test_a_killed_worker_does_not_stop_the_run(tmp_path: Path) -> None:
     # the pages in flight were retried one by one: nothing lost, same bytes in the same order
     assert out.read_bytes() == full.read_bytes()
     assert read_jsonl(rejects) == []
+
+
+def test_interrupt_exits_130_with_whole_lines_and_resume_completes(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    many_pages(corpus, PAGE_COUNT)
+    out = tmp_path / "out.jsonl"
+    process = subprocess.Popen(command(str(corpus), "-o", str(out), "-j", "2", "--ordered"),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wait_for_lines(process, out, 10)
+    assert process.poll() is None, "the run ended before it could be interrupted"
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=600)
+    assert process.returncode == 130, stderr.decode()
+    assert b"--resume" in stderr
+    written = len(read_jsonl(out))  # whole lines only
+    assert written < PAGE_COUNT
+    subprocess.run(command(str(corpus), "-o", str(out), "-j", "2", "--resume", "--ordered", "-q"), check=True)
+    records = read_jsonl(out)
+    assert sorted(r["source"] for r in records) == sorted(str(p) for p in corpus.glob("*.html"))
+
+
+def test_output_inside_an_input_folder_is_not_read_back(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    many_pages(corpus, 3)
+    out = corpus / "out.jsonl"
+    stats = tmp_path / "stats.json"
+    for _ in range(2):  # the second run finds the first run's output in the folder
+        subprocess.run(command(str(corpus), "-o", str(out), "-j", "1", "-q", "--stats", str(stats)), check=True)
+    assert len(read_jsonl(out)) == 3
+    data = orjson.loads(stats.read_bytes())
+    assert data["offline/skipped/own_output"] == 1
+    assert data["offline/pages_read"] == 3
