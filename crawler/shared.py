@@ -156,7 +156,7 @@ class SharedScheduler(RedisScheduler):
         self._beat = task.LoopingCall(self._renew)
         self._beat.start(self.worker_lease / 3, now=False)
         if self.stats:
-            self.stats.set_value("shared/new_run", int(fresh))
+            self.stats.set_value("newsclean/shared/new_run", int(fresh))
         logger.info(
             "shared crawl: worker %s %s (queue %s, %d requests waiting)",
             self.worker_id, "starts a new run" if fresh else "joins the running crawl", self.queue.key,
@@ -175,7 +175,7 @@ class SharedScheduler(RedisScheduler):
         keys = [self.registry_key, self.queue.key, self.df.key]
         ended = bool(self.server.register_script(_LEAVE)(keys=keys, args=[self.worker_id]))
         if self.stats:
-            self.stats.set_value("shared/run_ended", int(ended))
+            self.stats.set_value("newsclean/shared/run_ended", int(ended))
         logger.info("shared crawl: worker %s leaves (%s)%s", self.worker_id, reason,
                     "; last one out: run over, dupefilter deleted" if ended else "")
 
