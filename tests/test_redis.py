@@ -326,6 +326,9 @@ def test_three_workers_write_every_article_once(
     records = _records(outs)
     _assert_exactly_once(records)
     assert sum(1 for out in outs if out.exists() and out.stat().st_size) >= 2  # the work was shared
+    logs = [out.with_suffix(".log").read_text("utf-8") for out in outs]
+    assert sum("'newsclean/shared/new_run': 1" in log for log in logs) == 1  # one run, joined by two
+    assert sum("'newsclean/shared/run_ended': 1" in log for log in logs) == 1  # the last one out
     # the run is over: the fingerprint set and the queue are gone, the state stays
     assert server.keys("c:news:*") == []
     assert server.scard("c:state:hashes") == len(records)
