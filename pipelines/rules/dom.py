@@ -22,6 +22,13 @@ DOM_RULES: tuple[DomRule, ...] = (
             rf"(?:didomi|onetrust|ot-sdk|optanon|CybotCookiebot|cookiebot|qc-cmp2?|sp_message"
             rf"|truste|usercentrics|cmplz|axeptio|tarteaucitron){_SFX}",
             "consent-management platforms by id"),
+    DomRule("consent_tool_camel", "cookie_banner", "class",
+            r"(?:didomi|onetrust|optanon|CybotCookiebot|usercentrics|axeptio|tarteaucitron|iubenda|BorlabsCookie)\w*"
+            rf"|cky[-_](?:consent|notice|modal|overlay|preference|banner){_SFX}|_brlbs{_SFX}",
+            "the same tools' camel-case ids and classes (tarteaucitronRoot, CybotCookiebotDialog), CookieYes, "
+            "iubenda, Borlabs Cookie"),
+    DomRule("consent_tool_camel_id", "cookie_banner", "id",
+            r"(?:didomi|onetrust|optanon|CybotCookiebot|usercentrics|axeptio|tarteaucitron|iubenda|BorlabsCookie)\w*"),
     DomRule("cookie_compound_class", "cookie_banner", "class",
             rf"(?:cookies?|consent|gdpr|rgpd)[-_]?(?:banner|notice|bar|wall|consent|popup|modal|overlay"
             rf"|placeholder|blocker|disclaimer|layer){_SFX}",
@@ -39,8 +46,11 @@ DOM_RULES: tuple[DomRule, ...] = (
     DomRule("market_widget_class", "ticker", "class",
             rf"(?:market[-_]?(?:data|summary|widget|strip|bar|overview)|stock[-_]?(?:quotes?|widget)"
             rf"|quote[-_]?(?:widget|strip)|bourse[-_]?(?:widget|strip)|finance[-_]?widget){_SFX}"),
+    DomRule("quotes_widget_class", "ticker", "class",
+            rf"(?:[a-z]{{1,2}}-)?(?:quotes|cours|markets)[-_](?:widget|strip|ticker|board){_SFX}",
+            "quote widgets with a BEM namespace ('c-quotes-widget__value')"),
     DomRule("ticker_id", "ticker", "id",
-            rf"(?:(?:market|stock|quote)[-_]?)?ticker{_SFX}|market[-_]?data{_SFX}|stock[-_]?quotes?{_SFX}"),
+            rf"(?:(?:market|stock|quote)[-_]?)?ticker{_SFX}|market[-_]?(?:data|summary){_SFX}|stock[-_]?quotes?{_SFX}"),
     # --- comment_form ------------------------------------------------------------------------
     DomRule("wp_respond", "comment_form", "id", r"respond|commentform|comments|disqus_thread|comment[-_]?section",
             "WordPress #respond / #commentform / #comments, Disqus"),
