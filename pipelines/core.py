@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -227,10 +227,11 @@ class Cleaner:
             work.removed_text.update(dom.texts)
 
         mode = "precision" if self.options.favor_precision else self.options.extraction_mode
-        raw_text = extract(tree, page.url or None, mode).text
-        if not raw_text.strip():
+        extraction = extract(tree, page.url or None, mode)
+        if not extraction.text.strip():
             return Drop("no_content", source, page.url)
-        return self._finish(work, raw_text.splitlines())
+        lines, verbatim = extraction.lines()
+        return self._finish(work, lines, verbatim=verbatim)
 
     def parse(self, text: str) -> HtmlElement | None:
         text = _XML_DECL.sub("", text, count=1)
@@ -275,7 +276,12 @@ class Cleaner:
 
     # -- shared tail -----------------------------------------------------------------------------
     def _finish(
-        self, work: _Work, lines: list[str], lang_hint: str | None = None, headline: str | None = None
+        self,
+        work: _Work,
+        lines: list[str],
+        lang_hint: str | None = None,
+        headline: str | None = None,
+        verbatim: Container[int] = frozenset(),
     ) -> Record | Drop:
         meta = work.meta
         sample = " ".join(line for line in lines[:50] if line.strip())
@@ -288,6 +294,7 @@ class Cleaner:
             authors=meta.authors,
             keep_text=self.options.debug,
             extra_repeats=(headline,) if headline else (),
+            verbatim=verbatim,
         )
         work.removed.update(residue.counts)
         if self.options.debug:
