@@ -6,6 +6,9 @@
   later chunks into the first one before extraction; it only acts on containers trafilatura itself
   takes for an article body, that share the exact class of the first one, and that each hold
   paragraphs of their own.
+* **Code blocks kept verbatim.** trafilatura's text drops the blank lines of a ``<pre>`` block;
+  :func:`verbatim_lines` puts the block back whole and says which lines are code, so the line
+  rules pass them through untouched (indentation, blank lines, a lone ``}``).
 * **Precision fallback.** In precision mode trafilatura sometimes keeps only a stub (a reprint
   notice, a link) where the balanced mode finds the article. When the precision text is shorter
   than :data:`SHORT_WORDS` words, the balanced mode runs once more and its text is taken when it
@@ -15,7 +18,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lxml.html import HtmlElement
 from trafilatura import bare_extraction
@@ -40,6 +43,12 @@ class Extraction:
     mode: str
     merged_chunks: int = 0
     fallback: bool = False
+    #: the text of each code block (``<pre>``), in order, as the page has it
+    code_blocks: list[str] = field(default_factory=list)
+
+    def lines(self) -> tuple[list[str], set[int]]:
+        """The text's lines with code blocks restored whole, and the indices of the code lines."""
+        return verbatim_lines(self.text.splitlines(), self.code_blocks)
 
 
 def _paragraph_chars(el: HtmlElement) -> int:
@@ -74,7 +83,27 @@ def merge_split_bodies(tree: HtmlElement) -> int:
     return merged
 
 
-def _run(tree: HtmlElement, url: str | None, mode: str, include_tables: bool) -> str:
+def verbatim_lines(lines: list[str], code_blocks: list[str]) -> tuple[list[str], set[int]]:
+    """Put each code block back in ``lines`` whole (blank lines included) where its non-blank
+    lines appear in order; return the new lines and the indices of the code lines."""
+    out = list(lines)
+    verbatim: set[int] = set()
+    cursor = 0
+    for block in code_blocks:
+        block_lines = [x.rstrip() for x in block.strip("\n").split("\n")]
+        wanted = [x.strip() for x in block_lines if x.strip()]
+        if not wanted:
+            continue
+        for start in range(cursor, len(out) - len(wanted) + 1):
+            if all(out[start + k].strip() == wanted[k] for k in range(len(wanted))):
+                out[start : start + len(wanted)] = block_lines
+                verbatim.update(range(start, start + len(block_lines)))
+                cursor = start + len(block_lines)
+                break
+    return out, verbatim
+
+
+def _run(tree: HtmlElement, url: str | None, mode: str, include_tables: bool) -> tuple[str, list[str]]:
     document = bare_extraction(
         tree,
         url=url,
@@ -84,7 +113,10 @@ def _run(tree: HtmlElement, url: str | None, mode: str, include_tables: bool) ->
         favor_precision=mode == "precision",
         favor_recall=mode == "recall",
     )
-    return getattr(document, "text", None) or ""
+    text = getattr(document, "text", None) or ""
+    body = getattr(document, "body", None)
+    blocks = [] if body is None else ["".join(code.itertext()) for code in body.iterchildren("code")]
+    return text, blocks
 
 
 def extract(tree: HtmlElement, url: str | None, mode: str = "precision", include_tables: bool = True) -> Extraction:
@@ -93,10 +125,10 @@ def extract(tree: HtmlElement, url: str | None, mode: str = "precision", include
     if mode not in MODES:
         raise ValueError(f"unknown extraction mode {mode!r} (one of {', '.join(MODES)})")
     merged = merge_split_bodies(tree)
-    text = _run(tree, url, mode, include_tables)
-    result = Extraction(text=text, mode=mode, merged_chunks=merged)
+    text, blocks = _run(tree, url, mode, include_tables)
+    result = Extraction(text=text, mode=mode, merged_chunks=merged, code_blocks=blocks)
     if mode == "precision" and len(_WORD.findall(text)) < SHORT_WORDS:
-        balanced = _run(tree, url, "balanced", include_tables)
+        balanced, blocks = _run(tree, url, "balanced", include_tables)
         if len(_WORD.findall(balanced)) >= FALLBACK_RATIO * max(len(_WORD.findall(text)), 1):
-            result = Extraction(text=balanced, mode="balanced", merged_chunks=merged, fallback=True)
+            result = Extraction(text=balanced, mode="balanced", merged_chunks=merged, fallback=True, code_blocks=blocks)
     return result

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from pipelines.rules import CATEGORIES, TextRule
@@ -134,14 +134,23 @@ class TextRuleSet:
         authors: Sequence[str] = (),
         keep_text: bool = False,
         extra_repeats: Sequence[str] = (),
+        verbatim: Container[int] = frozenset(),
     ) -> ResidueResult:
-        """Drop the boilerplate lines; return the kept ones (in match form) and what went where."""
+        """Drop the boilerplate lines; return the kept ones (in match form) and what went where.
+
+        Lines whose index is in ``verbatim`` (code blocks) are kept as they are, blank or not:
+        no rule applies to them and their spacing is not folded.
+        """
         result = ResidueResult(lines=[])
         table = self.table(lang)
         repeats = _repeat_keys(title, description) + [key(x) for x in extra_repeats if key(x)]
         author_keys = {key(a) for a in authors if a}
-        rows = [match_form(raw) for raw in lines]
+        raw_lines = list(lines)
+        rows = [match_form(raw) for raw in raw_lines]
         for index, line in enumerate(rows):
+            if index in verbatim:
+                result.lines.append(raw_lines[index].rstrip())
+                continue
             if not line:
                 continue
             if index < PREFIX_WINDOW:
