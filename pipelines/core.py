@@ -26,7 +26,7 @@ from pipelines.extraction import extract
 from pipelines.hashing import content_hash
 from pipelines.language import LanguageDetector
 from pipelines.limits import CorruptGzip, UnpackedTooLarge, gunzip_limited, is_gzip
-from pipelines.metadata import Metadata, read_metadata
+from pipelines.metadata import Metadata, read_metadata, split_authors
 from pipelines.record import DEBUG_FIELD, FIELDS, Record
 from pipelines.residue import TextRuleSet, byline_author, match_form, split_title_standfirst
 from pipelines.standfirst import description_is_standfirst
@@ -313,7 +313,7 @@ class Cleaner:
             if len(longest) > len(meta.title) and longest.startswith(meta.title[:20]):
                 meta.title = longest
         named = (byline_author(line) for line in [*work.bylines, *residue.bylines])
-        authors = meta.authors or list(dict.fromkeys(name for name in named if name))
+        authors = meta.authors or list(dict.fromkeys(a for name in named if name for a in split_authors(name)))
         record: dict[str, Any] = {
             "url": work.url or None,
             "canonical_url": meta.canonical_url,

@@ -72,10 +72,10 @@ DOM_RULES: tuple[DomRule, ...] = (
             "//*[@data-ad or @data-ad-slot or @data-google-query-id or @data-adunit]"),
     # --- share_count -------------------------------------------------------------------------
     DomRule("share_bar_class", "share_count", "class",
-            rf"(?:share|sharing)(?:[-_]?(?:bar|buttons?|tools?|links?|counts?|counter|box|icons?|networks?"
-            rf"|block|list|widget))?{_SFX}|social[-_]?(?:bar|buttons?|share|sharing|links?|icons?|networks?"
-            rf"|counts?|tools){_SFX}|sharedaddy|addtoany|a2a_kit|sharethis|shariff",
-            "share bars, social buttons and share counters"),
+            rf"(?:share|sharing)(?:[-_]?(?:bar|buttons?|tools?|links?|box|icons?|networks?|block|list|widget){_SFX})?"
+            rf"|social[-_]?(?:bar|buttons?|share|sharing|links?|icons?|networks?|counts?|tools){_SFX}"
+            rf"|sharedaddy|addtoany|a2a_kit|sharethis|shariff",
+            "share bars and social buttons; 'share' with any other suffix ('share-price') is not one"),
     DomRule("share_count_class", "share_count", "class", rf"(?:[a-z]+[-_])?(?:share|shares)[-_]?counts?{_SFX}"),
     # --- breadcrumb --------------------------------------------------------------------------
     DomRule("breadcrumb_class", "breadcrumb", "class", rf"(?:breadcrumbs?|(?:[a-z]+[-_])?crumbs?|fil[-_]ariane|ariane){_SFX}",

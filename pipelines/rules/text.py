@@ -53,7 +53,8 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"(?:Accept|Reject|Allow) (?:all )?cookies|Manage (?:cookie )?(?:preferences|settings|consent)"
              r"|Cookie (?:settings|preferences)|Do not sell my personal information"),
     TextRule("en_consent_blocked", "cookie_banner", "en",
-             r"This content is (?:blocked|not available)\.?.{0,200}(?:consent|cookies|accept)\W*"),
+             r"This content is (?:blocked|not available|hosted by a third party)\b.{0,200}(?:consent|cookies|accept).{0,200}",
+             note="'This content is blocked. Accept cookies … to view this content'"),
     TextRule("de_consent", "cookie_banner", "de",
              r"(?:Wir|Diese Website) (?:verwende[nt]|nutz(?:t|en)) Cookies.{0,300}|Alle akzeptieren"
              r"|Cookie-Einstellungen|Externer Inhalt.{0,200}(?:Einwilligung|Zustimmung|akzeptieren)\W*"),
