@@ -57,9 +57,15 @@ def _timed(fn: Callable[[], str]) -> tuple[str, float]:
     return text, time.perf_counter() - start
 
 
+_LANGUAGE: dict[str, str] = {}
+
+
 def _newsclean(body: bytes, url: str) -> str:
     result = _cleaner().clean(Page(body, url=url))
-    return "" if isinstance(result, Drop) else result["text"]
+    if isinstance(result, Drop):
+        return ""
+    _LANGUAGE[url] = result["language"] or "?"
+    return result["text"]
 
 
 def _trafilatura(body: bytes, url: str, precision: bool = False) -> str:
@@ -79,7 +85,7 @@ def run_page(job: tuple[str, str, str]) -> dict[str, Any]:
     seconds: dict[str, float] = {}
     for name, fn in runs.items():
         texts[name], seconds[name] = _timed(fn)
-    return {"id": page_id, "texts": texts, "seconds": seconds}
+    return {"id": page_id, "texts": texts, "seconds": seconds, "language": _LANGUAGE.pop(url, "?")}
 
 
 def read_truth(data_dir: Path) -> list[dict[str, Any]]:
@@ -110,6 +116,7 @@ def benchmark(data_dir: Path, limit: int | None, jobs: int, worst: int) -> dict[
         per_page = sum(results[t["id"]]["seconds"][name] for t in truth) / max(len(truth), 1)
         scores[name] = prf
         print(f"{name:<24}{prf['precision']:>10.4f}{prf['recall']:>10.4f}{prf['f1']:>10.4f}{empty:>7}{per_page:>9.4f}")
+    _by_language(truth, results)
     if worst:
         rows = []
         for t in truth:
@@ -125,6 +132,25 @@ def benchmark(data_dir: Path, limit: int | None, jobs: int, worst: int) -> dict[
                 break
             print(f"{page_id[:12]:<14}{ours:>7.3f}{theirs:>8.3f}{p:>7.3f}{r:>7.3f}  {url[:90]}")
     return scores
+
+
+def _by_language(truth: list[dict[str, Any]], results: dict[str, dict[str, Any]]) -> None:
+    """F1 per page group (the language newsclean found; languages with few pages together)."""
+    counts: dict[str, int] = {}
+    for t in truth:
+        counts[results[t["id"]]["language"]] = counts.get(results[t["id"]]["language"], 0) + 1
+    group = {lang: (lang if n >= 10 else "other") for lang, n in counts.items()}
+    names = sorted(set(group.values()), key=lambda g: (g == "other", g))
+    print(f"\nF1 by language group{'':<4}" + "".join(f"{name:>12}" for name in names))
+    for system in SYSTEMS:
+        row = []
+        for name in names:
+            pairs = [(results[t["id"]]["texts"][system], t["text"]) for t in truth
+                     if group[results[t["id"]]["language"]] == name]
+            row.append(benchmark_prf(pairs)["f1"])
+        print(f"{system:<24}" + "".join(f"{f1:>12.4f}" for f1 in row))
+    sizes = {name: sum(1 for t in truth if group[results[t["id"]]["language"]] == name) for name in names}
+    print(f"{'pages':<24}" + "".join(f"{sizes[name]:>12}" for name in names))
 
 
 # -- fixture corpus: snippet scores ----------------------------------------------------------------
