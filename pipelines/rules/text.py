@@ -116,8 +116,8 @@ TEXT_RULES: tuple[TextRule, ...] = (
     TextRule("es_ad_continue", "ad_label", "es",
              r"Sigue leyendo (?:tras|después de) la publicidad|(?:La noticia|El artículo) continúa (?:tras|después de) la publicidad"),
     # --- share_count -------------------------------------------------------------------------
-    TextRule("bare_count", "share_count", "*", r"\d{1,3}(?:[ ,.]?\d{3})*|\d+(?:[.,]\d)?\s?[kK]",
-             note="a bare integer on its own line: a share or comment counter"),
+    TextRule("bare_count", "share_count", "*", r"(?!(?:19|20)\d\d$)\d{1,3}(?:[ ,.]?\d{3})*|\d+(?:[.,]\d)?\s?[kK]",
+             note="a bare integer on its own line: a share or comment counter; a year alone is a sub-heading"),
     TextRule("fr_share_label", "share_count", "fr",
              r"(?:\d+\s)?(?:partages?|Partager(?: (?:sur|l['’]article|cet article))?(?: \w+)?)"),
     TextRule("en_share_label", "share_count", "en",
@@ -161,8 +161,8 @@ TEXT_RULES: tuple[TextRule, ...] = (
              note="'(Reporting by …; Editing by …)', '… contributed to this report.'"),
     # --- caption -----------------------------------------------------------------------------
     TextRule("photo_credit_line", "caption", "*",
-             r".{0,300}\((?:Photo|Photos|Crédit|Credit|Image|Illustration|Source)\s?:\s?[^)]{1,80}\)\.?",
-             note="a caption ending with its credit: '… (Photo : AFP)'"),
+             r".{0,300}\((?:Photo|Photos|Crédit|Credit|Image|Illustration)\s?:\s?[^)]{1,80}\)\.?",
+             note="a caption ending with its credit: '… (Photo : AFP)'; '(source : Insee)' ends body sentences"),
     TextRule("credit_only", "caption", "*",
              r"(?:©|\(c\)|Crédits?(?: photo)?\s?:|Photo\s?:|Image\s?:|Credit\s?:|Illustration\s?:).{1,120}"),
     TextRule("credit_tail", "caption", "*",
@@ -214,8 +214,10 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"\d+ min(?:ute)?s? read|(?:Reading time|Tempo de leitura|Temps de lecture|Lesezeit|Tiempo de lectura)\s?:?\s?.{1,20}"),
     TextRule("date_residue_prefix", "kicker", "*", r"date \d{4}-\d{2}(?:-\d{2})?\s+", action="strip_prefix",
              case=True, note="'date 2023-01 ' left by a <time> label"),
-    TextRule("glued_kicker_prefix", "kicker", "*", r"[A-ZÀ-Ý&-]{4,}(?=[A-ZÀ-Ý][a-zà-ÿ’'])", action="strip_prefix",
-             case=True, note="an upper-case section kicker glued to the next word: 'INTERNETPendant'"),
+    TextRule("glued_kicker_prefix", "kicker", "*",
+             r"(?:[A-ZÀ-Ý&-]{5,}|TECH|AUTO|FOOT|CINÉ|MODE|JEUX|GOLF|SANTÉ)(?=[A-ZÀ-Ý][a-zà-ÿ’'])", action="strip_prefix",
+             case=True, note="an upper-case section kicker glued to the next word: 'INTERNETPendant'; shorter runs"
+             " are acronyms of identifiers ('HTMLElement'), except the usual four-letter sections"),
     # --- stray -------------------------------------------------------------------------------
     TextRule("lone_char", "stray", "*", r"[^\d\s]{1}|[^\w\s]{1,3}|[a-z]{1,2}", case=True,
              note="a lone letter or symbol left by an icon or an empty link"),
