@@ -31,6 +31,7 @@ from pipelines.record import DEBUG_FIELD, FIELDS, Record
 from pipelines.residue import TextRuleSet, byline_author, match_form, split_title_standfirst
 from pipelines.standfirst import description_is_standfirst
 from pipelines.timeout import PageTimeout, time_limit
+from pipelines.timing import NO_CLOCK, StageClock
 
 logger = logging.getLogger(__name__)
 
@@ -170,6 +171,8 @@ class Cleaner:
         self.text_rules = TextRuleSet()
         self.detector = LanguageDetector(sample_chars=self.options.language_sample)
         self._parser = HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
+        #: per-stage timing for bench/speed.py (a no-op unless replaced by a StageClock)
+        self.clock: StageClock = NO_CLOCK
 
     # -- pages ---------------------------------------------------------------------------------
     def clean(self, page: Page) -> Record | Drop:
@@ -187,6 +190,8 @@ class Cleaner:
             return Drop("error", source, page.url, f"{type(exc).__name__}: {exc}")
 
     def _clean(self, page: Page, source: str) -> Record | Drop:
+        clock = self.clock
+        clock.start()
         body = page.body
         if not body or not body.strip():
             return Drop("empty", source, page.url)
@@ -204,6 +209,7 @@ class Cleaner:
         if looks_binary(body):
             return Drop("not_html", source, page.url)
         _, text = decode_html(body, page.content_type)
+        clock.lap("decode")
         tree = self.parse(text)
         if tree is None:
             return Drop("parse_error", source, page.url)
@@ -213,11 +219,13 @@ class Cleaner:
         size = sum(1 for _ in tree.iter())
         if size > self.options.max_elements:
             return Drop("too_deep", source, page.url, f"{size} elements")
+        clock.lap("parse")
 
         work = _Work(source=source, url=page.url, fetched_at=page.fetched_at)
         fetched_day = page.fetched_at.date() if page.fetched_at else None
         work.meta = read_metadata(tree, page.url, fetched_day, self.options.extensive_dates)
         work.description_repeats = description_is_standfirst(tree, work.meta.description)
+        clock.lap("metadata")
 
         space_inline_boundaries(tree)
         dom = self.dom_rules.apply(tree, keep_text=self.options.debug)
@@ -225,12 +233,14 @@ class Cleaner:
         work.bylines.extend(dom.bylines)
         if self.options.debug:
             work.removed_text.update(dom.texts)
+        clock.lap("dom_rules")
 
         mode = "precision" if self.options.favor_precision else self.options.extraction_mode
         extraction = extract(tree, page.url or None, mode)
         if not extraction.text.strip():
             return Drop("no_content", source, page.url)
         lines, verbatim = extraction.lines()
+        clock.lap("trafilatura")
         return self._finish(work, lines, verbatim=verbatim)
 
     def parse(self, text: str) -> HtmlElement | None:
@@ -286,6 +296,7 @@ class Cleaner:
         meta = work.meta
         sample = " ".join(line for line in lines[:50] if line.strip())
         language = self.detector.detect(sample, fallback=meta.html_lang)
+        self.clock.lap("language")
         residue = self.text_rules.apply(
             lines,
             language.code or lang_hint,
@@ -302,6 +313,7 @@ class Cleaner:
                 work.removed_text.setdefault(name, []).extend(texts)
         text = "\n".join(residue.lines)
         words = word_count(text)
+        self.clock.lap("residue_rules")
         if words == 0:
             return Drop("no_content", work.source, work.url)
         if words < self.options.min_words:
@@ -314,6 +326,8 @@ class Cleaner:
                 meta.title = longest
         named = (byline_author(line) for line in [*work.bylines, *residue.bylines])
         authors = meta.authors or list(dict.fromkeys(a for name in named if name for a in split_authors(name)))
+        digest = content_hash(text)
+        self.clock.lap("hash")
         record: dict[str, Any] = {
             "url": work.url or None,
             "canonical_url": meta.canonical_url,
@@ -329,7 +343,7 @@ class Cleaner:
             "language_score": language.score,
             "text": text,
             "word_count": words,
-            "content_hash": content_hash(text),
+            "content_hash": digest,
             "fetched_at": iso_utc(work.fetched_at),
             "removed": dict(sorted(work.removed.items())),
         }
