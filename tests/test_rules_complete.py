@@ -97,15 +97,24 @@ def test_rule_sets_reject_bad_tables() -> None:
         TextRuleSet((type(text)("x", "no_such_category", "*", "x"),))
 
 
-def test_dom_class_rules_match_whole_tokens_only() -> None:
-    rules = DomRuleSet()
-    tree = etree.fromstring(
-        "<div><p class='stickers'>a</p><p class='cookie'>b</p><p class='shadow-heading'>c</p>"
-        "<p class='ticker'>d</p></div>",
-        etree.HTMLParser(),
-    )
-    found = {el.get("class") for el, _ in rules.find(tree)}
-    assert found == {"ticker"}
+#: Class tokens that contain a rule's word but name no boilerplate widget.
+BAIT_TOKENS = (
+    "stickers", "cookie", "cookies", "shadow-heading", "share-price", "shared-content", "sharepoint", "padding",
+    "badge", "adventure", "crumble", "subheading", "download", "address", "advice", "publication", "public",
+    "tickets", "cookie-law-explainer", "paywall", "consented", "adult", "leadership",
+)
+
+
+@pytest.mark.parametrize("token", BAIT_TOKENS)
+def test_dom_class_rules_match_whole_tokens_only(token: str) -> None:
+    tree = etree.fromstring(f"<div><p class='{token}'>a</p><p class='ticker'>d</p></div>", etree.HTMLParser())
+    found = {(el.get("class"), rule.name) for el, rule in DomRuleSet().find(tree)}
+    assert found == {("ticker", "ticker_class")}
+
+
+def test_pub_date_is_a_date_not_an_ad_slot() -> None:
+    tree = etree.fromstring("<div><p class='pub-date'>3 mars</p></div>", etree.HTMLParser())
+    assert [rule.category for _, rule in DomRuleSet().find(tree)] == ["kicker"]
 
 
 @pytest.mark.parametrize("category", list(CATEGORIES))

@@ -63,9 +63,9 @@ DOM_RULES: tuple[DomRule, ...] = (
     # --- ad_label ----------------------------------------------------------------------------
     DomRule("ad_slot_class", "ad_label", "class",
             rf"(?:ad|ads|advert|advertisement|adsbygoogle|ad[-_]?(?:slot|unit|container|wrapper|label|banner"
-            rf"|block|box|placeholder)|pub|publicite|dfp|gpt[-_]?ad|sponsor(?:ed)?[-_]?(?:label|content)?"
+            rf"|block|box|placeholder)|pub(?![-_]?(?:date|time))|publicite|dfp|gpt[-_]?ad|sponsor(?:ed)?[-_]?(?:label|content)?"
             rf"|taboola|outbrain|OUTBRAIN){_SFX}",
-            "ad slots, ad labels and sponsored widgets"),
+            "ad slots, ad labels and sponsored widgets ('pub-date' is a date, not a 'pub' slot)"),
     DomRule("ad_slot_id", "ad_label", "id",
             r"(?:ad|ads|advert|div-gpt-ad|google_ads|taboola|outbrain|pub)(?:[-_]+[\w]+)*"),
     DomRule("ad_label_attr", "ad_label", "xpath",
