@@ -343,7 +343,7 @@ def test_a_killed_worker_loses_nothing_and_a_rerun_completes_the_set(
     outs = [tmp_path / f"worker{i}.jsonl" for i in range(3)]
     procs = [_worker(url, demo_site, out, *slow) for out in outs]
     victim = outs[0]
-    _wait_for(lambda: victim.exists() and victim.read_bytes().count(b"\n") >= 2)
+    _wait_for(lambda: victim.exists() and victim.read_bytes().count(b"\n") >= 1)
     procs[0].send_signal(signal.SIGKILL)
     assert procs[0].wait(timeout=60) == -signal.SIGKILL
     assert [p.wait(timeout=300) for p in procs[1:]] == [0, 0]
