@@ -31,7 +31,7 @@ import trafilatura
 from conftest import FIXTURES, ROOT, SAMPLES
 
 from pipelines.core import Cleaner
-from pipelines.evaluation import Case, fold, load_cases, snippet_scores
+from pipelines.evaluation import Case, check_case, fold, load_cases, snippet_scores
 from pipelines.residue import match_form
 
 CORPUS = FIXTURES / "corpus"
@@ -45,9 +45,20 @@ CASES = load_cases(CORPUS)
 
 # -- scores ---------------------------------------------------------------------------------------
 @cache
-def corpus_scores() -> dict[str, float]:
+def corpus_results() -> list[tuple[Case, Any]]:
     cleaner = Cleaner()
-    results = [(case, cleaner.clean(case.page())) for case in CASES]
+    return [(case, cleaner.clean(case.page())) for case in CASES]
+
+
+def corpus_failures(limit: int = 20) -> list[str]:
+    """What the corpus pages miss (snippets, titles, languages), for the failure messages."""
+    out = [f"{case.id}: {f}" for case, result in corpus_results() for f in check_case(case, result)]
+    return out[:limit]
+
+
+@cache
+def corpus_scores() -> dict[str, float]:
+    results = corpus_results()
     scores = snippet_scores(results)
     records = [(case, r) for case, r in results if isinstance(r, dict)]
     title_ok = sum(r["title"] == case.expected.get("title") for case, r in records)
@@ -172,7 +183,8 @@ def test_every_floor_has_a_score_and_every_score_a_floor() -> None:
 def test_score_at_or_above_floor(name: str) -> None:
     scores = all_scores()
     assert name in scores, f"{name}: no score (fixtures/samples missing?)"
-    assert scores[name] >= FLOORS[name], f"{name}: {scores[name]:.4f} < floor {FLOORS[name]}"
+    misses = "\n".join(corpus_failures()) if name.startswith("corpus_") else ""
+    assert scores[name] >= FLOORS[name], f"{name}: {scores[name]:.4f} < floor {FLOORS[name]}\n{misses}"
 
 
 def test_newsclean_cleaner_than_bare_trafilatura() -> None:
