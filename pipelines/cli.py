@@ -22,6 +22,14 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
+def available_cores() -> int:
+    """The cores this process may run on (a container's CPU set), else the machine's count."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def _positive_int(value: str) -> int:
     number = int(value)
     if number < 1:
@@ -65,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "a list of paths on stdin.")
     clean.add_argument("inputs", nargs="+", metavar="INPUT")
     clean.add_argument("-o", "--output", required=True, metavar="OUT.jsonl", help="output file, - for stdout")
-    clean.add_argument("-j", "--jobs", type=_positive_int, default=os.cpu_count() or 1, metavar="N",
+    clean.add_argument("-j", "--jobs", type=_positive_int, default=available_cores(), metavar="N",
                        help="worker processes (default: all cores, %(default)s here); 1 cleans in this process")
     clean.add_argument("--ordered", action="store_true", help="write records in input order")
     clean.add_argument("--resume", action="store_true",

@@ -21,7 +21,7 @@ import os
 import sys
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -231,7 +231,8 @@ def _isolated(pool: _Pool, task: Task, stats: Stats) -> Result:
                     "the worker process died while cleaning this page")
 
 
-def results(tasks: Iterable[Task], options: CleanOptions, run: RunOptions, stats: Stats) -> Iterator[Result]:
+def results(tasks: Iterable[Task], options: CleanOptions, run: RunOptions,
+            stats: Stats) -> Generator[Result, None, None]:
     """Clean every task: in this process for ``jobs == 1``, else in a pool of worker processes."""
     if run.jobs <= 1:
         cleaner = Cleaner(options)
@@ -338,8 +339,9 @@ def run_clean(job: CleanJob, on_result: Callable[[Result], None] | None = None) 
                            "detail": result.detail})
 
     bar = _progress(job.run.progress)
+    cleaned = results(pending(), job.options, job.run, stats)
     try:
-        for result in results(pending(), job.options, job.run, stats):
+        for result in cleaned:
             stats.pages_read += 1
             if isinstance(result, Drop):
                 drop(result)
@@ -371,6 +373,7 @@ def run_clean(job: CleanJob, on_result: Callable[[Result], None] | None = None) 
                 if stats.pages_read % 50 == 1:
                     bar.set_postfix_str(f"drops {sum(stats.dropped.values())}", refresh=False)
     finally:
+        cleaned.close()  # stops the worker pool now, whether the run ended or failed
         if bar is not None:
             bar.close()
         if not to_stdout:
