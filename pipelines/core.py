@@ -54,6 +54,8 @@ _BINARY_MAGIC = (
     b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"PK\x03\x04", b"\x1f\x8b", b"RIFF", b"\x00\x00\x01\x00",
 )
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+# characters XML (so lxml) refuses in text and attributes: C0 controls but tab, LF, CR; U+FFFE, U+FFFF
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0e-\x1f\ufffe\uffff]")
 _WORD = re.compile(r"\w+")
 
 
@@ -245,8 +247,9 @@ class Cleaner:
 
     def parse(self, text: str) -> HtmlElement | None:
         text = _XML_DECL.sub("", text, count=1)
-        # a NUL ends the text for libxml2 (the rest of the page is lost); HTML parsers ignore it
-        text = text.replace("\x00", "")
+        # a NUL ends the text for libxml2 (the rest of the page is lost), other controls pass the
+        # parser but make lxml raise when a later step edits the tree: browsers show none of them
+        text = _NOT_XML.sub("", text.replace("\x0c", " "))
         if not text.strip():
             return None
         try:
