@@ -263,7 +263,6 @@ class DedupPipeline:
         self.stats = _stats(crawler)
         self.state = state
         self.seen: set[str] = set()
-        crawler.signals.connect(self.item_scraped, signal=signals.item_scraped)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupPipeline:
@@ -272,6 +271,12 @@ class DedupPipeline:
             raise NotConfigured("NEWSCLEAN_DEDUP_ENABLED is off")
         state = state_for(crawler) if settings.getbool("NEWSCLEAN_STATE_ENABLED", True) else None
         return cls(crawler, state)
+
+    def open_spider(self) -> None:
+        # Connected now, after every extension (FeedExporter included) connected its own handler
+        # when it was built: signal handlers run in connection order, so the commit happens
+        # after the exporter has written and flushed the line.
+        self.crawler.signals.connect(self.item_scraped, signal=signals.item_scraped)
 
     def feed_targets(self) -> list[str]:
         """Local files the feed exports are writing to now (where a new record's line will be)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import signal
 import subprocess
 import time
@@ -237,3 +238,14 @@ def test_feeds_setting_batches_and_compresses(tmp_path: Path) -> None:
     records = [orjson.loads(x) for f in files for x in gzip.decompress(f.read_bytes()).splitlines()]
     assert [len(gzip.decompress(f.read_bytes()).splitlines()) for f in files] == [10, 10, 2]
     assert expected_once(records) == []
+
+
+def test_every_stats_key_is_documented(runs: dict[str, Any]) -> None:
+    """Each ``newsclean/…`` key of the demo crawls matches a key pattern of docs/stats.md."""
+    doc = (ROOT / "docs" / "stats.md").read_text("utf-8")
+    keys_doc = re.findall(r"`(newsclean/[^`]+)`", doc)
+    compiled = [re.compile(re.sub(r"<[a-z]+>", "[^/]+", re.escape(k)) + "$") for k in keys_doc]
+    keys = {k for name in ("first", "second") for k in runs[name].stats if k.startswith("newsclean/")}
+    assert len(keys) > 20
+    undocumented = sorted(k for k in keys if not any(c.match(k) for c in compiled))
+    assert undocumented == []
