@@ -114,7 +114,8 @@ class DomRuleSet:
                 result.reverted += 1
                 continue
             result.counts[rule.category] += 1
-            snippet = " ".join(text.split())
+            # pieces joined by a space: list items and buttons do not run together ("Home Tech Chips")
+            snippet = " ".join(" ".join(el.itertext()).split()) if text.strip() else ""
             if keep_text and snippet:
                 result.texts[rule.name].append(snippet)
             if rule.category == "byline" and 0 < len(snippet) <= BYLINE_MAX_CHARS:
