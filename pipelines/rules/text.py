@@ -189,6 +189,15 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"(?:Sign up|Subscribe|Get|Want|Don['’]t miss|Never miss|Stay up to date|Start your day)\b.{0,200}"
              r"\b(?:newsletters?|inbox|mailing list)\b.{0,120}",
              note="'Subscribe to our newsletter', 'Get the latest … in your inbox'"),
+    TextRule("fr_newsletter_line", "newsletter", "fr",
+             r"(?=.{0,300}$)(?=.*\b(?:abonnez-vous|inscrivez-vous|abonne-toi|inscris-toi)\b)"
+             r"(?=.*\b(?:newsletters?|lettres? d['’]information)\b).*",
+             note="a short line that asks to sign up to a newsletter, in either order"),
+    TextRule("de_newsletter_line", "newsletter", "de",
+             r"(?=.{0,300}$)(?=.*\b(?:Abonnieren Sie|Melden Sie sich|Jetzt (?:abonnieren|anmelden)|Abonniere)\b)"
+             r"(?=.*Newsletter).*"),
+    TextRule("es_newsletter_line", "newsletter", "es",
+             r"(?=.{0,300}$)(?=.*\b(?:Suscríbete|Suscríbase|Apúntate|Regístrate)\b)(?=.*\b(?:newsletter|boletín)\b).*"),
     # --- syndication -------------------------------------------------------------------------
     TextRule("en_reprint_notice", "syndication", "en", r"This copy is for your personal,? non-commercial use only.{0,300}"),
     TextRule("fr_syndication", "syndication", "fr",
