@@ -177,7 +177,8 @@ class CleanPipeline:
         if self.start_method == "forkserver":
             context.set_forkserver_preload(["pipelines.cleanpool"])
         return concurrent.futures.ProcessPoolExecutor(
-            max_workers=self.pool_size, mp_context=context, initializer=cleanpool.init_worker, initargs=(self.options,)
+            max_workers=self.pool_size, mp_context=context, initializer=cleanpool.init_worker,
+            initargs=(self.options, os.getpid()),
         )
 
     def close_spider(self) -> None:

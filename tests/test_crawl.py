@@ -20,8 +20,10 @@ from crawl_helpers import (
     MANIFEST,
     ROOT,
     Run,
+    alive,
     article_paths,
     crawl_command,
+    descendants,
     free_port,
     path_of,
     read_access_log,
@@ -190,12 +192,12 @@ def test_second_run_adds_nothing_and_refetches_no_stored_article(runs: dict[str,
 
 
 def test_killed_run_restarted_writes_every_article_once(tmp_path: Path) -> None:
-    """SIGKILL a crawl once its first record is written, start it again: every article exactly
-    once across both output files."""
+    """SIGKILL a crawl (cleaning pool of 2) once its third record is written, start it again:
+    every article exactly once across both output files, and no process of the killed crawl left."""
     state, port = tmp_path / "state", free_port()
     first_out, access = tmp_path / "killed.jsonl", tmp_path / "killed.access.log"
     # slow enough to be killed mid-way: one request at a time, 0.3 s apart
-    cmd = crawl_command(first_out, state, port, access, "NEWSCLEAN_POOL_SIZE=0", "AUTOTHROTTLE_ENABLED=False",
+    cmd = crawl_command(first_out, state, port, access, "NEWSCLEAN_POOL_SIZE=2", "AUTOTHROTTLE_ENABLED=False",
                         "DOWNLOAD_DELAY=0.3", "CONCURRENT_REQUESTS=1")
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -205,10 +207,17 @@ def test_killed_run_restarted_writes_every_article_once(tmp_path: Path) -> None:
                 break
             time.sleep(0.05)
         assert proc.poll() is None, "the crawl ended before it could be killed"
+        pool = descendants(proc.pid)  # the cleaning workers, their forkserver, the resource tracker
         os.kill(proc.pid, signal.SIGKILL)
     finally:
         proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
+    assert len(pool) >= 3
+    # the workers notice their crawl is gone and exit (they check every second)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and any(alive(p) for p in pool):
+        time.sleep(0.2)
+    assert [p for p in pool if alive(p)] == []
     killed = read_jsonl(first_out) if first_out.read_bytes().endswith(b"\n") else []
     if not killed:  # cut mid-line: only whole lines count (the next run truncates the rest)
         killed = [orjson.loads(x) for x in first_out.read_bytes().split(b"\n")[:-1]]

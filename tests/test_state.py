@@ -114,10 +114,10 @@ def test_unknown_commit_mode_is_refused(tmp_path: Path) -> None:
         SQLiteStateStore(tmp_path / "s.sqlite3", commit="later")
 
 
-def test_state_module_does_not_import_scrapy() -> None:
+def test_state_and_pool_worker_modules_do_not_import_scrapy() -> None:
     import subprocess
     import sys
 
-    code = "import sys, pipelines.state; print('scrapy' in sys.modules)"
+    code = "import sys, pipelines.state, pipelines.cleanpool; print('scrapy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
