@@ -96,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     explain = sub.add_parser("explain", help="show what each rule removed from a page, and why",
                              description="Clean one page in debug mode and print every removal: rule, category, "
                                          "the removed text shortened.")
-    explain.add_argument("page", metavar="PAGE", help="a saved page (.html, .html.gz)")
+    explain.add_argument("page", metavar="PAGE",
+                         help="a saved page (.html, .html.gz) or a WARC record as warc:<path>#<offset>")
     explain.add_argument("--url", default=None, help="the page's URL (default: from its .meta.json sidecar)")
     explain.add_argument("--html", metavar="FILE", help="write the page with removed blocks highlighted")
     explain.add_argument("--width", type=_positive_int, default=100, metavar="N",

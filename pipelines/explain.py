@@ -1,5 +1,8 @@
 """``newsclean explain PAGE``: what each rule removed from a page, and why.
 
+``PAGE`` is a saved page (``.html``, ``.html.gz``, URL from ``--url`` or its sidecar) or a WARC
+record named by its source, ``warc:<path>#<offset>``, as records and rejects give it.
+
 The page is cleaned by the core in debug mode (``CleanOptions(debug=True)``), so what is shown
 is exactly what ``newsclean clean`` and the crawl remove. For each rule that fired: its
 category, its name, its note (why the rule exists), and the removed text, shortened.
@@ -20,10 +23,11 @@ from typing import TextIO
 
 from lxml import etree
 from lxml.html import HtmlElement, tostring
+from warcio.exceptions import ArchiveLoadFailed
 
 from pipelines.core import Cleaner, CleanOptions, Drop, Page
 from pipelines.decode import decode_html
-from pipelines.inputs import parse_time, read_limited, read_sidecar
+from pipelines.inputs import Inputs, parse_time, parse_warc_source, read_limited, read_sidecar
 from pipelines.rules import CATEGORIES
 from pipelines.rules.dom import DOM_RULES
 from pipelines.rules.text import TEXT_RULES
@@ -98,6 +102,23 @@ def load_page(path: str, url: str | None, max_bytes: int) -> Page:
     return Page(body=body, url=url if url is not None else sidecar_url, source=path,
                 content_type=content_type if isinstance(content_type, str) else None,
                 fetched_at=parse_time(meta.get("fetched_at")))
+
+
+def load_warc_record(path: str, offset: int, url: str | None, max_bytes: int) -> tuple[Page, Drop | None]:
+    """The page of the record a ``warc:<path>#<offset>`` source names (or why there is none)."""
+    try:
+        task = Inputs((), max_page_bytes=max_bytes).warc_record_at(path, offset)
+    except (OSError, EOFError, zlib.error, ValueError, ArchiveLoadFailed) as exc:
+        raise ExplainError(f"cannot read a record at {path}#{offset}: {exc}") from exc
+    if task is None:
+        raise ExplainError(f"{path}#{offset} is not an HTML response record")
+    if task.page is None:
+        return Page(b""), task.drop
+    page = task.page
+    if url is not None:
+        page = Page(body=page.body, url=url, source=page.source, content_type=page.content_type,
+                    fetched_at=page.fetched_at)
+    return page, None
 
 
 def explain(page: Page, cleaner: Cleaner) -> Explanation:
@@ -206,10 +227,17 @@ def explain_page(path: str, *, url: str | None = None, html_out: str | None = No
     options = options or CleanOptions(debug=True)
     if not options.debug:
         raise ValueError("explain needs a debug cleaner")
-    if not os.path.isfile(path):
-        raise ExplainError(f"no such file: {path}")
     cleaner = Cleaner(options)
-    page = load_page(path, url, options.max_page_bytes)
+    warc = parse_warc_source(path)
+    if warc is not None:
+        page, drop = load_warc_record(*warc, url=url, max_bytes=options.max_page_bytes)
+    elif not os.path.isfile(path):
+        raise ExplainError(f"no such file: {path}")
+    else:
+        page, drop = load_page(path, url, options.max_page_bytes), None
+    if drop is not None:
+        out.write(render(Explanation(source=drop.source, url=drop.url, drop=drop), width))
+        return Explanation(source=drop.source, url=drop.url, drop=drop)
     explanation = explain(page, cleaner)
     out.write(render(explanation, width))
     if html_out:

@@ -284,6 +284,25 @@ class Inputs:
                                               fetched_at=fetched_at))
 
 
+    def warc_record_at(self, path: str, offset: int) -> Task | None:
+        """The task of the record at ``offset`` (a ``warc:<path>#<offset>`` source), or None when
+        it is not an HTML response record."""
+        with open(path, "rb") as handle:
+            handle.seek(offset)
+            archive = ArchiveIterator(handle, check_digests=True)
+            for record in archive:
+                return self._warc_record(path, archive, record)
+        return None
+
+
+def parse_warc_source(source: str) -> tuple[str, int] | None:
+    """``warc:<path>#<offset>`` -> (path, offset); None for another kind of source."""
+    if not source.startswith("warc:"):
+        return None
+    path, _, offset = source[len("warc:"):].rpartition("#")
+    return (path, int(offset)) if path and offset.isdigit() else None
+
+
 def _resync(handle: IO[bytes], position: int, compressed: bool) -> int | None:
     """The offset of the next record start at or after ``position``, or None at the end."""
     marker = _GZIP_MAGIC if compressed else b"WARC/1."

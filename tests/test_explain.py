@@ -73,3 +73,23 @@ def test_explain_command_with_url_option(tmp_path: Path) -> None:
 def test_shorten() -> None:
     assert shorten("a  b\nc", 10) == "a b c"
     assert shorten("x" * 30, 10) == "x" * 9 + "…"
+
+
+def test_explain_a_warc_record_by_its_source(tmp_path: Path) -> None:
+    from test_offline import WARC_PAGES, write_warc
+
+    warc = tmp_path / "crawl.warc.gz"
+    offsets = write_warc(warc, gz=True)
+    out = io.StringIO()
+    explanation = explain_page(f"warc:{warc}#{offsets[0]}", out=out, options=CleanOptions(debug=True))
+    assert explanation.url == WARC_PAGES[0][0]
+    assert explanation.source == f"warc:{warc}#{offsets[0]}"
+    assert "comment_form · wp_respond" in out.getvalue()
+    html = tmp_path / "record.html"
+    explain_page(f"warc:{warc}#{offsets[1]}", html_out=str(html), out=io.StringIO(),
+                 options=CleanOptions(debug=True))
+    assert "library" in html.read_text("utf-8").lower()
+    # a request record is no page
+    bad = subprocess.run([sys.executable, "-m", "pipelines.cli", "explain", f"warc:{warc}#0"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 1 and "not an HTML response record" in bad.stderr
