@@ -35,6 +35,8 @@ FALLBACK_RATIO = 2.0
 MIN_CHUNK_CHARS = 150
 
 _WORD = re.compile(r"\w+")
+#: Words of trafilatura's first body selector: only classes with one of them can be a split body.
+_BODY_WORDS = re.compile(r"post|entry|text|content|body|article", re.IGNORECASE)
 
 
 @dataclass
@@ -60,6 +62,19 @@ def merge_split_bodies(tree: HtmlElement) -> int:
 
     Returns the number of chunks merged (0 when the page has one body container).
     """
+    # cheap pre-check (trafilatura's body XPath is the costly part): two containers of the same
+    # tag and body-like class, each with paragraphs of its own
+    groups: dict[tuple[str, str], list[HtmlElement]] = {}
+    for el in tree.iter("div", "section", "article", "main"):
+        classes = el.get("class")
+        if classes and _BODY_WORDS.search(classes):
+            groups.setdefault((el.tag, classes), []).append(el)
+    if not any(
+        sum(1 for el in members if _paragraph_chars(el) >= MIN_CHUNK_CHARS) >= 2
+        for members in groups.values()
+        if len(members) >= 2
+    ):
+        return 0
     found = BODY_XPATH[0](tree)
     if not found:
         return 0
