@@ -7,6 +7,7 @@ boundary is then a call that does nothing (well under a microsecond a page). Set
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from time import perf_counter
 
 #: The stages of :meth:`Cleaner.clean`, in pipeline order (``json`` is the writer's ``dumps``).
@@ -18,15 +19,16 @@ STAGES: tuple[str, ...] = (
 class StageClock:
     """A lap timer: :meth:`lap` adds the seconds since the previous lap to a stage."""
 
-    def __init__(self) -> None:
+    def __init__(self, timer: Callable[[], float] = perf_counter) -> None:
         self.seconds: dict[str, float] = {}
-        self._last = perf_counter()
+        self._timer = timer
+        self._last = timer()
 
     def start(self) -> None:
-        self._last = perf_counter()
+        self._last = self._timer()
 
     def lap(self, stage: str) -> None:
-        now = perf_counter()
+        now = self._timer()
         self.seconds[stage] = self.seconds.get(stage, 0.0) + now - self._last
         self._last = now
 
