@@ -71,8 +71,9 @@ def check(result: Record | Drop) -> None:
     assert line.endswith(b"\n") and line.count(b"\n") == 1, "one JSON line"
     parsed = orjson.loads(line.decode("utf-8"))  # strict UTF-8, then strict JSON
     assert tuple(result) == FIELDS and tuple(parsed) == FIELDS, tuple(parsed)
+    fields: dict[str, Any] = dict(result)
     for name, tp in RECORD_TYPES.items():
-        assert conforms(result[name], tp), (name, result[name])
+        assert conforms(fields[name], tp), (name, fields[name])
         assert conforms(parsed[name], tp), (name, parsed[name])
     assert parsed == result
     text = result["text"]
