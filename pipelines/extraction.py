@@ -8,7 +8,8 @@
   paragraphs of their own.
 * **Code blocks kept verbatim.** trafilatura's text drops the blank lines of a ``<pre>`` block;
   :func:`verbatim_lines` puts the block back whole and says which lines are code, so the line
-  rules pass them through untouched (indentation, blank lines, a lone ``}``).
+  rules pass them through untouched (indentation, blank lines, a lone ``}``). A ``<pre>`` with
+  no ``<code>`` inside is given one first (trafilatura would take it for a quotation).
 * **Precision fallback.** In precision mode trafilatura sometimes keeps only a stub (a reprint
   notice, a link) where the balanced mode finds the article. When the precision text is shorter
   than :data:`SHORT_WORDS` words, the balanced mode runs once more and its text is taken when it
@@ -118,6 +119,21 @@ def verbatim_lines(lines: list[str], code_blocks: list[str]) -> tuple[list[str],
     return out, verbatim
 
 
+def mark_preformatted(tree: HtmlElement) -> int:
+    """Wrap the content of each ``<pre>`` with no ``<code>`` in one: trafilatura keeps a code
+    block verbatim, while a bare ``<pre>`` becomes a quotation and loses its indentation."""
+    wrapped = 0
+    for pre in tree.iter("pre"):
+        if pre.find(".//code") is not None:
+            continue
+        code = pre.makeelement("code", {})
+        code.text, pre.text = pre.text, None
+        code.extend(list(pre))
+        pre.append(code)
+        wrapped += 1
+    return wrapped
+
+
 def _run(tree: HtmlElement, url: str | None, mode: str, include_tables: bool) -> tuple[str, list[str]]:
     document = bare_extraction(
         tree,
@@ -140,6 +156,7 @@ def extract(tree: HtmlElement, url: str | None, mode: str = "precision", include
     if mode not in MODES:
         raise ValueError(f"unknown extraction mode {mode!r} (one of {', '.join(MODES)})")
     merged = merge_split_bodies(tree)
+    mark_preformatted(tree)
     text, blocks = _run(tree, url, mode, include_tables)
     result = Extraction(text=text, mode=mode, merged_chunks=merged, code_blocks=blocks)
     if mode == "precision" and len(_WORD.findall(text)) < SHORT_WORDS:

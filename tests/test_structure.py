@@ -183,3 +183,12 @@ def test_lead_paragraph_equal_to_the_description_is_kept() -> None:
     result = Cleaner().clean(Page(html.encode(), url="https://example.com/bridge"))
     assert not isinstance(result, Drop)
     assert result["text"].split("\n")[0] == DESCRIPTION
+
+
+def test_bare_pre_block_is_verbatim_too() -> None:
+    para = "<p>" + "A paragraph of the article, long enough to count as article text for the extractor. " * 3 + "</p>"
+    pre = "<pre>$ make bench\n    ok   1.2s\n}</pre>"
+    html = f'<html lang="en"><body><article><div class="article-body">{para}{pre}{para}</div></article></body></html>'
+    result = Cleaner().clean(Page(html.encode(), url="https://example.com/pre"))
+    assert not isinstance(result, Drop)
+    assert "$ make bench\n    ok   1.2s\n}" in result["text"]
