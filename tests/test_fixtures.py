@@ -38,3 +38,16 @@ def test_pages_are_not_dropped_as_binary_or_oversized(cleaner: Cleaner) -> None:
             continue
         result = cleaner.clean(case.page())
         assert not isinstance(result, Drop), (case.id, result)
+
+
+def test_debug_mode_changes_nothing_but_the_removed_text(cleaner: Cleaner, debug_cleaner: Cleaner) -> None:
+    for case in CASES:
+        if case.is_text:
+            text = case.read_input().decode("utf-8")
+            plain, debug = (c.clean_text(text, source=str(case.input_path)) for c in (cleaner, debug_cleaner))
+        else:
+            plain, debug = cleaner.clean(case.page()), debug_cleaner.clean(case.page())
+        assert isinstance(plain, dict) and isinstance(debug, dict), case.id
+        removed_text = debug.pop("removed_text")  # type: ignore[misc]
+        assert debug == plain, case.id
+        assert sum(len(texts) for texts in removed_text.values()) >= 1, case.id
