@@ -109,6 +109,9 @@ DOM_RULES: tuple[DomRule, ...] = (
     DomRule("related_aside", "related", "xpath",
             "//aside[.//a and not(.//p[string-length(normalize-space(.)) > 200])]",
             "asides made of links"),
+    DomRule("hovercard_class", "related", "class",
+            r"(?:rollover|hover[-_]?card|tooltip|popover)(?:[-_]+[a-z]+)*[-_]+(?:block|content|body|card|inner|panel)",
+            "the hidden card a linked name opens on hover (portrait, bio, their latest headlines); the name stays"),
     # --- byline ------------------------------------------------------------------------------
     DomRule("author_box_class", "byline", "class",
             rf"(?:author[-_]?(?:box|bio|card|info|block|profile)|about[-_]?(?:the[-_]?)?author"
