@@ -18,4 +18,3 @@ class RawPage:
     site: str
     discovered_from: str = ""
     source_date: str | None = None
-    meta: dict[str, str] = field(default_factory=dict)

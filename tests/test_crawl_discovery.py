@@ -185,3 +185,10 @@ def test_exporter_cuts_a_partial_last_line_before_appending(tmp_path: Path) -> N
         exporter.start_exporting()
         exporter.export_item({"c": 3})
     assert path.read_bytes() == dumps({"a": 1}) + dumps({"c": 3})
+
+
+def test_article_urls_lose_fragments_and_tracking_parameters() -> None:
+    from crawler.spiders.news import clean_url
+
+    assert clean_url("https://x.example/a.html?utm_source=rss&id=3&xtor=RSS-1#comments") == "https://x.example/a.html?id=3"
+    assert clean_url("https://x.example/a.html") == "https://x.example/a.html"

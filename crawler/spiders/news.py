@@ -14,10 +14,12 @@ The spider never cleans: it yields :class:`~crawler.items.RawPage` items for the
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from lxml import etree
 from scrapy import Request, Spider, signals
@@ -125,6 +127,18 @@ def parse_feed(body: bytes) -> list[tuple[str, datetime | None]]:
         if link:
             entries.append((link.strip(), when))
     return entries
+
+
+#: Query parameters that only track where a click came from: dropped from article URLs, so the
+#: same article found through a feed and a sitemap is one URL (for the dupefilter and the state).
+TRACKING_PARAMS = re.compile(r"^(?:utm_\w+|xtor|at_\w+|fbclid|gclid|ocid|cmpid|ito|icid|mc_cid|mc_eid)$", re.IGNORECASE)
+
+
+def clean_url(url: str) -> str:
+    """``url`` without its fragment and tracking parameters."""
+    parts = urlsplit(url.strip())
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING_PARAMS.match(k)]
+    return urlunsplit(parts._replace(query=urlencode(query), fragment=""))
 
 
 def start_demo_server(root: str, port: int, access_log: str | None) -> DemoServer:
@@ -239,7 +253,7 @@ class NewsSpider(Spider):
                 if self._too_old(when):
                     self._count("skipped/older_than_since")
                     continue
-                self._count("discovered/sitemap")
+                self._count("discovered/child_sitemap")
                 meta = {"newsclean_site": profile.name}
                 yield Request(url, self.parse_sitemap, meta=meta, priority=DISCOVERY_PRIORITY)
         elif kind == "urlset":
@@ -262,7 +276,7 @@ class NewsSpider(Spider):
         depth = int(response.meta.get("newsclean_depth", 0))
         hrefs = response.xpath("//a/@href").getall() if hasattr(response, "xpath") else []
         for href in dict.fromkeys(hrefs):
-            url = response.urljoin(href.strip()).split("#", 1)[0]
+            url = clean_url(response.urljoin(href.strip()))
             if profile.is_article(url):
                 yield from self._article(profile, url, None, "section")
             elif depth < profile.follow_depth and profile.is_followable(url):
@@ -273,6 +287,7 @@ class NewsSpider(Spider):
                 )
 
     def _article(self, profile: SiteProfile, url: str, when: datetime | None, source: str) -> Iterator[Request]:
+        url = clean_url(url)
         if not profile.is_article(url):
             self._count("skipped/not_article")
             return
@@ -329,4 +344,4 @@ class NewsSpider(Spider):
         self.crawler.stats.inc_value(f"newsclean/spider/{key}")
 
 
-__all__ = ["NewsSpider", "date_priority", "parse_date", "parse_feed", "parse_sitemap"]
+__all__ = ["NewsSpider", "clean_url", "date_priority", "parse_date", "parse_feed", "parse_sitemap"]
