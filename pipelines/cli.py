@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from pipelines.core import CleanOptions
+from pipelines.extraction import MODES
 
 logger = logging.getLogger(__name__)
 
@@ -53,12 +54,14 @@ def _add_core_options(parser: argparse.ArgumentParser) -> None:
                        help="drop a page whose cleaning takes longer (default %(default)s)")
     group.add_argument("--min-words", type=_positive_int, default=defaults.min_words, metavar="N",
                        help="drop records with fewer words (default %(default)s)")
-    group.add_argument("--favor-precision", action="store_true", help="trafilatura's favor_precision")
+    group.add_argument("--extraction-mode", choices=MODES, default=defaults.extraction_mode,
+                       help="trafilatura's mode: favor_precision, its default, or favor_recall (default %(default)s)")
+    group.add_argument("--favor-precision", action="store_true", help="same as --extraction-mode precision")
 
 
 def _core_options(args: argparse.Namespace, debug: bool) -> CleanOptions:
     return CleanOptions(max_page_bytes=args.max_page_bytes, time_limit=args.time_limit, min_words=args.min_words,
-                        favor_precision=args.favor_precision, debug=debug)
+                        favor_precision=args.favor_precision, extraction_mode=args.extraction_mode, debug=debug)
 
 
 def build_parser() -> argparse.ArgumentParser:
