@@ -22,7 +22,7 @@ from lxml.html import HtmlElement, HTMLParser, document_fromstring
 
 from pipelines.decode import decode_html
 from pipelines.dom import DomRuleSet
-from pipelines.extraction import extract
+from pipelines.extraction import MODES, extract
 from pipelines.hashing import content_hash
 from pipelines.language import LanguageDetector
 from pipelines.limits import CorruptGzip, UnpackedTooLarge, gunzip_limited, is_gzip
@@ -169,6 +169,8 @@ class Cleaner:
 
     def __init__(self, options: CleanOptions | None = None) -> None:
         self.options = options or CleanOptions()
+        if self.options.extraction_mode not in MODES:
+            raise ValueError(f"extraction_mode {self.options.extraction_mode!r}: one of {', '.join(MODES)}")
         self.dom_rules = DomRuleSet()
         self.text_rules = TextRuleSet()
         self.detector = LanguageDetector(sample_chars=self.options.language_sample)

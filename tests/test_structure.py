@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from lxml.html import document_fromstring
 
-from pipelines.core import Cleaner, Drop, Page
+from pipelines.core import Cleaner, CleanOptions, Drop, Page
 from pipelines.extraction import merge_split_bodies, verbatim_lines
 from pipelines.standfirst import description_is_standfirst
 
@@ -192,3 +192,8 @@ def test_bare_pre_block_is_verbatim_too() -> None:
     result = Cleaner().clean(Page(html.encode(), url="https://example.com/pre"))
     assert not isinstance(result, Drop)
     assert "$ make bench\n    ok   1.2s\n}" in result["text"]
+
+
+def test_unknown_extraction_mode_is_refused_at_build_time() -> None:
+    with pytest.raises(ValueError, match="extraction_mode"):
+        Cleaner(CleanOptions(extraction_mode="fast"))
