@@ -186,8 +186,11 @@ TEXT_RULES: tuple[TextRule, ...] = (
     TextRule("en_more_stories", "related", "en",
              r"(?:See more|More|Also|Don['’]t miss|You (?:may|might) also like|Recommended(?: for you)?|Most read(?: in [\w ]{1,30})?"
              r"|Most popular|Trending(?: now)?|More (?:from|on) [\w .'’-]{1,40}|More stories|Top stories"
-             r"|Related (?:posts?|articles?|stories|coverage|content|reading))(?:\s?[:|.…]+\s?.{0,200})?",
-             note="a related-links heading, or one with its headline: 'DON'T MISS', 'SEE MORE: <headline>'"),
+             r"|Related (?:posts?|articles?|stories|coverage|content|reading)"
+             r"|.{10,200}(?-i:\[(?:INSIGHT|VIDEO|REACTION|NEWS|WARNING|PICTURES|PICS|POLL|ANALYSIS|REVEALED|EXPLAINED)\]))"
+             r"(?:\s?[:|.…]+\s?.{0,200})?",
+             note="a related-links heading, or one with its headline: 'DON'T MISS', 'SEE MORE: <headline>',"
+                  " a headline tagged '[VIDEO]'"),
     TextRule("en_also_on_site", "related", "en", r"Also on [\w-]+\.\w{2,}\s.{1,200}", case=True,
              note="'Also on rt.com <headline>'"),
     TextRule("bracketed_related", "related", "*",
@@ -195,7 +198,7 @@ TEXT_RULES: tuple[TextRule, ...] = (
     TextRule("tags_line", "related", "en", r"(?:Filed under|Tags|Tagged(?: with)?|Topics)(?:\s?:\s?.{0,200})?",
              note="a tag list under the article"),
     TextRule("en_newsletter_line", "newsletter", "en",
-             r"(?:Sign up|Subscribe|Get|Want|Don['’]t miss|Never miss|Stay up to date|Start your day)\b.{0,200}"
+             r"(?:[^.!?]{0,80}[.!?] )?(?:Sign up|Subscribe|Get|Want|Don['’]t miss|Never miss|Stay up to date|Start your day)\b.{0,200}"
              r"\b(?:newsletters?|inbox|mailing list)\b.{0,120}",
              note="'Subscribe to our newsletter', 'Get the latest … in your inbox'"),
     TextRule("fr_newsletter_line", "newsletter", "fr",
