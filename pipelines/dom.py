@@ -18,6 +18,11 @@ BYLINE_MAX_CHARS = 80
 #: Elements never removed by a rule, whatever their class or id.
 _PROTECTED_TAGS = frozenset({"html", "body", "main", "article", "h1"})
 
+#: The elements a class or id rule can select: the tree and its descendants with an id or a class.
+_WITH_ID_OR_CLASS = etree.XPath("descendant-or-self::*[@id or @class]")
+#: (id, class) pairs whose verdict is kept (cleared when full).
+_VERDICT_CACHE_SIZE = 100_000
+
 
 def _combined(rules: Iterable[DomRule]) -> tuple[re.Pattern[str] | None, list[DomRule]]:
     """One alternation with a named group per rule, matched against a whole token."""
@@ -61,6 +66,7 @@ class DomRuleSet:
         self._class_re, self._class_rules = _combined(r for r in rules if r.kind == "class")
         self._id_re, self._id_rules = _combined(r for r in rules if r.kind == "id")
         self._xpaths = [(r, etree.XPath(r.pattern)) for r in rules if r.kind == "xpath"]
+        self._verdicts: dict[tuple[str | None, str | None], DomRule | None] = {}
 
     def _match_attrs(self, el: HtmlElement) -> DomRule | None:
         ident = el.get("id")
@@ -79,10 +85,17 @@ class DomRuleSet:
     def find(self, tree: HtmlElement) -> list[tuple[HtmlElement, DomRule]]:
         """Every outermost element a rule selects, in document order, with the rule."""
         found: dict[HtmlElement, DomRule] = {}
-        for el in tree.iter(etree.Element):
-            if el.get("class") is None and el.get("id") is None:
-                continue
-            rule = self._match_attrs(el)
+        # only elements with an id or a class, fetched by one XPath; the verdict on an (id, class)
+        # pair is kept across pages (a site's pages share most of them)
+        verdicts = self._verdicts
+        for el in _WITH_ID_OR_CLASS(tree):
+            key = (el.get("id"), el.get("class"))
+            if key in verdicts:
+                rule = verdicts[key]
+            else:
+                if len(verdicts) >= _VERDICT_CACHE_SIZE:
+                    verdicts.clear()
+                rule = verdicts[key] = self._match_attrs(el)
             if rule is not None:
                 found[el] = rule
         for rule, xpath in self._xpaths:
