@@ -17,7 +17,7 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "fixtures" / "demo_site"
 MANIFEST: dict[str, Any] = json.loads((DEMO / "manifest.json").read_text("utf-8"))
-_STAT = re.compile(r"^ '([^']+)': (\d+(?:\.\d+)?),?}?$", re.MULTILINE)
+STAT_LINE = re.compile(r"^ '([^']+)': (\d+(?:\.\d+)?),?}?$", re.MULTILINE)
 
 
 def descendants(pid: int) -> set[int]:
@@ -103,7 +103,7 @@ def run_crawl(tmp: Path, name: str, state: Path, port: int, *settings: str, feed
         crawl_command(out, state, port, access, *settings),
         cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONWARNINGS": "default"},
     )
-    stats = {k: float(v) for k, v in _STAT.findall(proc.stderr)}
+    stats = {k: float(v) for k, v in STAT_LINE.findall(proc.stderr)}
     return Run(proc.returncode, proc.stderr, stats, read_jsonl(out) if out else [], read_access_log(access))
 
 

@@ -18,6 +18,7 @@ import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -34,7 +35,7 @@ from twisted.python.failure import Failure
 from crawler.demo_server import DemoServer
 from crawler.items import RawPage
 from crawler.middlewares import ARTICLE_META
-from crawler.profiles import PROJECT_DIR, SiteProfile, resolve_sites
+from crawler.profiles import PROJECT_DIR, SITES_DIR, ProfileError, SiteProfile, resolve_sites
 
 logger = logging.getLogger(__name__)
 
@@ -155,9 +156,18 @@ def start_demo_server(root: str, port: int, access_log: str | None) -> DemoServe
 class NewsSpider(Spider):
     name = "news"
 
-    def __init__(self, site: str = "demo", since: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, site: str = "demo", since: str | None = None, sites_dir: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
-        self.profiles: list[SiteProfile] = resolve_sites(site)
+        self.site = site
+        self.sites_dir = Path(sites_dir) if sites_dir else None
+        self.profiles: list[SiteProfile] = []
+        self._profile_error: ProfileError | None = None
+        try:
+            self.profiles = resolve_sites(site, self.sites_dir or SITES_DIR)
+        except ProfileError as exc:  # perhaps in NEWSCLEAN_SITES_DIR, known once settings are read
+            self._profile_error = exc
         self.since: datetime | None = None
         if since:
             self.since = datetime.combine(date.fromisoformat(since), datetime.min.time(), tzinfo=UTC)
@@ -176,6 +186,10 @@ class NewsSpider(Spider):
         """Runs before the settings are frozen: serve the demo site, apply profile settings, the
         User-Agent and the default feed."""
         settings = crawler.settings
+        if settings.get("NEWSCLEAN_SITES_DIR") and self.sites_dir is None:
+            self.profiles = resolve_sites(self.site, Path(settings.get("NEWSCLEAN_SITES_DIR")))
+        elif self._profile_error is not None:
+            raise self._profile_error
         served = []
         for profile in self.profiles:
             if profile.serve and settings.get("NEWSCLEAN_DEMO_URL"):
