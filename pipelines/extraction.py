@@ -58,6 +58,19 @@ def _paragraph_chars(el: HtmlElement) -> int:
     return sum(len(p.text_content()) for p in el.iter("p"))
 
 
+def _same_article(chunk: HtmlElement, first_ancestors: list[HtmlElement]) -> bool:
+    """Do ``chunk`` and the first body container belong to one article: the same ``<article>``
+    (when they are in one) and at most one ``<h1>`` under their closest common ancestor?"""
+    common = next((anc for anc in chunk.iterancestors() if anc in first_ancestors), None)
+    if common is None:
+        return False
+    chunk_article = next(chunk.iterancestors("article"), None)
+    first_article = next((anc for anc in first_ancestors if anc.tag == "article"), None)
+    if chunk_article is not None and first_article is not None and chunk_article is not first_article:
+        return False
+    return len(common.findall(".//h1")) <= 1
+
+
 def merge_split_bodies(tree: HtmlElement) -> int:
     """Move the later chunks of an article body cut into same-class siblings into the first one.
 
@@ -83,15 +96,19 @@ def merge_split_bodies(tree: HtmlElement) -> int:
     classes = first.get("class")
     if not classes or _paragraph_chars(first) < MIN_CHUNK_CHARS:
         return 0
-    chunks = [
-        el
-        for el in tree.iter(first.tag)
-        if el is not first and el.get("class") == classes and _paragraph_chars(el) >= MIN_CHUNK_CHARS
-    ]
+    chunks = []
+    after_first = False
+    for el in tree.iter(first.tag):
+        if el is first:
+            after_first = True
+        elif after_first and el.get("class") == classes and _paragraph_chars(el) >= MIN_CHUNK_CHARS:
+            chunks.append(el)
+    first_ancestors = list(first.iterancestors())
     merged = 0
     for chunk in chunks:
-        # nested containers are one body already; a chunk holding the first one is a wrapper
-        if any(anc is first for anc in chunk.iterancestors()) or any(a is chunk for a in first.iterancestors()):
+        # nested containers are one body already; chunks of another article (a next story
+        # rendered below, with its own headline) are not this article's
+        if any(anc is first for anc in chunk.iterancestors()) or not _same_article(chunk, first_ancestors):
             continue
         first.extend(list(chunk))
         chunk.drop_tree()

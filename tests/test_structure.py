@@ -156,6 +156,19 @@ def test_single_body_and_short_teasers_are_not_merged() -> None:
     assert len(tree.xpath("//div[@class='article-body chunk']")) == 3
 
 
+def test_next_story_below_the_article_is_not_merged() -> None:
+    story = "<article><h1>{}</h1>{}</article>"
+    html = f"<html><body>{story.format('First story', _chunk(1))}{story.format('Next story', _chunk(2))}</body></html>"
+    tree = document_fromstring(html)
+    assert merge_split_bodies(tree) == 0
+    assert len(tree.xpath("//div[@class='article-body chunk']")) == 2
+
+
+def test_chunks_under_two_headlines_are_not_merged() -> None:
+    html = f"<html><body><div><h1>One</h1>{_chunk(1)}</div><div><h1>Two</h1>{_chunk(2)}</div></body></html>"
+    assert merge_split_bodies(document_fromstring(html)) == 0
+
+
 # -- standfirst or lead --------------------------------------------------------------------------
 DESCRIPTION = "The city council voted on Tuesday to close the old bridge to cars from next spring."
 
