@@ -137,3 +137,60 @@ def test_output_inside_an_input_folder_is_not_read_back(tmp_path: Path) -> None:
     data = orjson.loads(stats.read_bytes())
     assert data["offline/skipped/own_output"] == 1
     assert data["offline/pages_read"] == 3
+
+
+
+def holders(path: Path) -> list[int]:
+    """Processes that have ``path`` open."""
+    target = str(path)
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fds = os.listdir(f"/proc/{entry}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{entry}/fd/{fd}") == target:
+                    found.append(int(entry))
+                    break
+            except OSError:
+                continue
+    return found
+
+
+def test_a_page_that_kills_its_worker_twice_is_a_worker_died_reject(tmp_path: Path) -> None:
+    """A named pipe as a page: the worker reading it blocks until the test kills it. The run
+    retries the page alone in a fresh pool; killed again there, it is recorded as ``worker_died``."""
+    corpus = tmp_path / "corpus"
+    many_pages(corpus, 12)
+    fifo = tmp_path / "stuck.html"
+    os.mkfifo(fifo)
+    out, rejects, stats = tmp_path / "out.jsonl", tmp_path / "rejects.jsonl", tmp_path / "stats.json"
+    process = subprocess.Popen(command(str(fifo), str(corpus), "-o", str(out), "-j", "2", "--rejects", str(rejects),
+                                       "--stats", str(stats)),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # held open for reading and writing here: a worker's open() returns at once, its read() blocks
+    holder = os.open(fifo, os.O_RDWR)
+    kills = 0
+    try:
+        deadline = time.monotonic() + 300
+        while process.poll() is None and kills < 2 and time.monotonic() < deadline:
+            for pid in holders(fifo):
+                if pid not in (os.getpid(), process.pid):
+                    os.kill(pid, signal.SIGKILL)
+                    kills += 1
+            time.sleep(0.05)
+    finally:
+        os.close(holder)  # a reader left (there should be none) now reads end of file
+    _, stderr = process.communicate(timeout=600)
+    assert process.returncode == 0, stderr.decode()
+    assert kills == 2
+    assert [(r["source"], r["reason"]) for r in read_jsonl(rejects)] == [(str(fifo), "worker_died")]
+    assert len(read_jsonl(out)) == 12
+    data = orjson.loads(stats.read_bytes())
+    assert data["offline/pool_restarts"] == 2
+    assert data["offline/dropped/worker_died"] == 1
+    assert b"a worker died" in stderr
