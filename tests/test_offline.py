@@ -324,3 +324,29 @@ def test_resume_skips_written_sources_and_cuts_a_partial_line(tmp_path: Path) ->
     assert stats.skipped["resume"] == 3
     assert stats.pages_read == 5
     assert read_jsonl(out) == full
+
+
+def test_inputs_are_read_lazily_and_at_most_a_window_is_in_flight() -> None:
+    """Endless inputs: the first results come back, having read only a bounded number of tasks."""
+    import itertools
+
+    from pipelines.inputs import Inputs, Task
+    from pipelines.offline import results
+
+    endless_list = Inputs(["-"], max_page_bytes=1000, stdin=itertools.repeat(f"{FERRY}\n"))  # type: ignore[arg-type]
+    assert next(iter(endless_list)).source == str(FERRY)
+
+    consumed = 0
+
+    def endless() -> Any:
+        nonlocal consumed
+        while True:
+            consumed += 1
+            yield Task("html", f"{FERRY}#{consumed}", path=str(FERRY))
+
+    stream = results(endless(), CleanOptions(), RunOptions(jobs=2, chunk_size=2, window=2), Stats())
+    first = list(itertools.islice(stream, 6))
+    stream.close()
+    assert len(first) == 6 and all(isinstance(r, dict) for r in first)
+    # yielded + at most jobs * window chunks in flight + the chunk being read
+    assert consumed <= 6 + 2 * 2 * 2 + 2
