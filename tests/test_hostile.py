@@ -91,10 +91,16 @@ def fill(size: int, sep: str) -> bytes:
     return article(paragraphs, sep).encode()
 
 
-def assert_alarm_cleared() -> None:
+@pytest.fixture
+def alarm_handler() -> Any:
+    """The SIGALRM handler in place before the test (the cleaner must put it back)."""
+    return signal.getsignal(signal.SIGALRM)
+
+
+def assert_alarm_cleared(handler_before: Any) -> None:
     """The cleaner leaves no timer running and restores the SIGALRM handler it replaced."""
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
-    assert signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, signal.default_int_handler, None)
+    assert signal.getsignal(signal.SIGALRM) is handler_before
 
 
 # --- the fixture cases ---------------------------------------------------------------------
@@ -184,7 +190,7 @@ def test_50mb_page_is_too_large_by_default(cleaner: Cleaner) -> None:
     assert str(len(body)) in drop.detail
 
 
-def test_50mb_page_allowed_is_stopped_by_the_time_limit() -> None:
+def test_50mb_page_allowed_is_stopped_by_the_time_limit(alarm_handler: Any) -> None:
     """With the size limit raised, the per-page time limit still ends the page (SIGALRM)."""
     body = fill(50 * MB, "\n")
     cleaner = Cleaner(CleanOptions(max_page_bytes=60 * MB, max_elements=10_000_000, time_limit=1.0))
@@ -194,10 +200,10 @@ def test_50mb_page_allowed_is_stopped_by_the_time_limit() -> None:
         assert result.reason == "timeout", result
     else:
         check_record(result)
-    assert_alarm_cleared()
+    assert_alarm_cleared(alarm_handler)
 
 
-def test_10mb_single_line_page() -> None:
+def test_10mb_single_line_page(alarm_handler: Any) -> None:
     """A whole page on one line, just under max_page_bytes: parsed whole, then ended by the time limit.
 
     Cleaning 10 MB of article text takes most of the default 20 s on a 2-core machine (see
@@ -212,7 +218,7 @@ def test_10mb_single_line_page() -> None:
     else:
         record = check_record(result)
         assert f"({body.count(b'<p>') - 1})" in record["text"]
-    assert_alarm_cleared()
+    assert_alarm_cleared(alarm_handler)
 
 
 def test_1mb_single_line_page(cleaner: Cleaner) -> None:
@@ -306,12 +312,24 @@ def test_corrupt_and_nested_gzip_bodies(cleaner: Cleaner) -> None:
 # --- the time limit ----------------------------------------------------------------------------
 
 
-def test_time_limit_is_restored_after_each_page(cleaner: Cleaner) -> None:
+def test_time_limit_is_restored_after_each_page(cleaner: Cleaner, alarm_handler: Any) -> None:
     check_record(cleaner.clean(Page(article(PARAS[:5]).encode())))
-    assert_alarm_cleared()
+    assert_alarm_cleared(alarm_handler)
 
 
-def test_time_limit_is_not_swallowed_by_except_exception() -> None:
+def test_time_limit_restores_a_custom_alarm_handler(cleaner: Cleaner) -> None:
+    def mine(signum: int, frame: object) -> None:
+        raise AssertionError("no alarm expected")
+
+    previous = signal.signal(signal.SIGALRM, mine)
+    try:
+        check_record(cleaner.clean(Page(article(PARAS[:5]).encode())))
+        assert_alarm_cleared(mine)
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_time_limit_is_not_swallowed_by_except_exception(alarm_handler: Any) -> None:
     """Libraries wrap their passes in ``except Exception`` (trafilatura: readability, justext):
     the alarm must get through them, or the page runs on with no limit."""
     swallowed = 0
@@ -323,4 +341,4 @@ def test_time_limit_is_not_swallowed_by_except_exception() -> None:
             except Exception:
                 swallowed += 1
     assert swallowed == 0
-    assert_alarm_cleared()
+    assert_alarm_cleared(alarm_handler)
