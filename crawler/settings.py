@@ -53,7 +53,7 @@ EXTENSIONS = {
 # shared mode: set NEWSCLEAN_REDIS_URL (setting or environment) to share the crawl between
 # workers through Redis (docs/shared-crawl.md); unset, this add-on changes nothing
 ADDONS = {"crawler.shared.SharedCrawl": 0}
-NEWSCLEAN_POOL_SIZE = None  # cleaning workers: None = one per core, 0 = in the crawl's process
+NEWSCLEAN_POOL_SIZE = None  # cleaning workers: None = one per usable core, 0 = in the crawl's process
 NEWSCLEAN_POOL_START_METHOD = "forkserver"
 NEWSCLEAN_STATE_ENABLED = True
 NEWSCLEAN_STATE_DIR = None  # None: state/ in the project folder; or a folder, or redis://...

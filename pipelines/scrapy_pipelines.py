@@ -103,6 +103,14 @@ def _stats(crawler: Crawler) -> StatsCollector:
 
 
 # -- cleaning ----------------------------------------------------------------------------------
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity), else all of them."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def clean_options(settings: Any) -> CleanOptions:
     """``CleanOptions`` from ``NEWSCLEAN_<FIELD>`` settings (e.g. ``NEWSCLEAN_MIN_WORDS``)."""
     values: dict[str, Any] = {}
@@ -156,7 +164,7 @@ class CleanPipeline:
         if not settings.getbool("NEWSCLEAN_CLEAN_ENABLED", True):
             raise NotConfigured("NEWSCLEAN_CLEAN_ENABLED is off")
         size = settings.get("NEWSCLEAN_POOL_SIZE")
-        pool_size = (os.cpu_count() or 1) if size in (None, "") else int(size)
+        pool_size = usable_cores() if size in (None, "") else int(size)
         if pool_size < 0:
             raise ValueError(f"NEWSCLEAN_POOL_SIZE must be >= 0, not {pool_size}")
         start_method = settings.get("NEWSCLEAN_POOL_START_METHOD", "forkserver")
