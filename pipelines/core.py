@@ -53,6 +53,8 @@ DROP_REASONS: dict[str, str] = {
 _BINARY_MAGIC = (
     b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"PK\x03\x04", b"\x1f\x8b", b"RIFF", b"\x00\x00\x01\x00",
 )
+# a header charset that writes ASCII with NUL bytes and says its byte order (no BOM needed)
+_WIDE_CHARSET = re.compile(r"charset\s*=\s*[\"']?utf-?(?:16|32)-?[bl]e\b", re.IGNORECASE)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 #: The nodes ``tree.iter()`` yields (elements, comments, processing instructions), counted in C.
 _NODE_COUNT = etree.XPath(
@@ -120,10 +122,12 @@ def word_count(text: str) -> int:
     return len(_WORD.findall(text))
 
 
-def looks_binary(body: bytes) -> bool:
+def looks_binary(body: bytes, content_type: str | None = None) -> bool:
     head = body[:1024].lstrip()
     if head.startswith(b"\xef\xbb\xbf") or head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return False  # a BOM: text (UTF-16 has NUL bytes by design)
+    if content_type and _WIDE_CHARSET.search(content_type):
+        return head.startswith(_BINARY_MAGIC)  # UTF-16LE/BE, UTF-32LE/BE named: NUL bytes are expected
     return head.startswith(_BINARY_MAGIC) or b"\x00" in head
 
 
@@ -214,7 +218,7 @@ class Cleaner:
                 return Drop("not_html", source, page.url, f"corrupt gzip: {exc}")
             if not body.strip():
                 return Drop("empty", source, page.url, "gzip")
-        if looks_binary(body):
+        if looks_binary(body, page.content_type):
             return Drop("not_html", source, page.url)
         _, text = decode_html(body, page.content_type)
         clock.lap("decode")
