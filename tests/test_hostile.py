@@ -342,3 +342,25 @@ def test_time_limit_is_not_swallowed_by_except_exception(alarm_handler: Any) -> 
                 swallowed += 1
     assert swallowed == 0
     assert_alarm_cleared(alarm_handler)
+
+
+def test_the_run_goes_on_after_each_hostile_page(alarm_handler: Any) -> None:
+    """One cleaner, as a worker holds one: every hostile page gives exactly one result, and a
+    normal page cleaned after each (a timeout, a bomb, a depth cut among them) gives the same bytes."""
+    cleaner = Cleaner(CleanOptions(time_limit=1.0))
+    normal = Page(article(PARAS[:8]).encode(), url="https://news.example.org/normal.html")
+    reference = dumps(check_record(cleaner.clean(normal)))
+    hostile = [fixture_page(folder) for folder in CASES] + [
+        Page(fill(CleanOptions().max_page_bytes - 20_000, "")),  # ends as a timeout at 1 s
+        Page(multi_member_bomb(64)),
+        Page(b"<html><body>" + b"<div>" * 100_000),
+        Page(b"<html><body><p>" + b"<b>x" * 300_000),
+    ]
+    reasons = []
+    for page in hostile:
+        result = cleaner.clean(page)
+        reasons.append(result.reason if isinstance(result, Drop) else "record")
+        assert dumps(check_record(cleaner.clean(normal))) == reference
+    assert len(reasons) == len(hostile)
+    assert {"timeout", "too_large_unpacked", "too_deep", "not_html", "empty", "record"} <= set(reasons)
+    assert_alarm_cleared(alarm_handler)
