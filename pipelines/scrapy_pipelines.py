@@ -146,17 +146,23 @@ class CleanPipeline:
 
     Settings: ``NEWSCLEAN_CLEAN_ENABLED`` (True), ``NEWSCLEAN_POOL_SIZE`` (None: one worker per
     core; 0: clean in this process, on the reactor thread), ``NEWSCLEAN_POOL_START_METHOD``
-    (``forkserver``), and the ``CleanOptions`` fields as ``NEWSCLEAN_<FIELD>``.
+    (``forkserver``), ``NEWSCLEAN_POOL_WARM_IN_PROCESS`` (True: pages that arrive before every
+    worker is up are cleaned in this process), and the ``CleanOptions`` fields as
+    ``NEWSCLEAN_<FIELD>``.
     """
 
-    def __init__(self, crawler: Crawler, options: CleanOptions, pool_size: int, start_method: str) -> None:
+    def __init__(
+        self, crawler: Crawler, options: CleanOptions, pool_size: int, start_method: str, warm_in_process: bool = True
+    ) -> None:
         self.crawler = crawler
         self.stats = _stats(crawler)
         self.options = options
         self.pool_size = pool_size
         self.start_method = start_method
+        self.warm_in_process = warm_in_process
         self.cleaner: Cleaner | None = None
         self.executor: concurrent.futures.ProcessPoolExecutor | None = None
+        self.warming: list[concurrent.futures.Future[Any]] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CleanPipeline:
@@ -168,15 +174,17 @@ class CleanPipeline:
         if pool_size < 0:
             raise ValueError(f"NEWSCLEAN_POOL_SIZE must be >= 0, not {pool_size}")
         start_method = settings.get("NEWSCLEAN_POOL_START_METHOD", "forkserver")
-        return cls(crawler, clean_options(settings), pool_size, start_method)
+        warm = settings.getbool("NEWSCLEAN_POOL_WARM_IN_PROCESS", True)
+        return cls(crawler, clean_options(settings), pool_size, start_method, warm)
 
     def open_spider(self) -> None:
         if self.pool_size:
             self.executor = self._new_executor()
             # start the workers now: they load while robots.txt, feeds and sitemaps are fetched
-            for _ in range(self.pool_size):
-                self.executor.submit(cleanpool.ready)
-        else:
+            self.warming = [self.executor.submit(cleanpool.ready) for _ in range(self.pool_size)]
+        # In-process cleaner: the only one without a pool; with a pool, it cleans the pages that
+        # arrive before every worker is up (a short crawl would otherwise wait for the pool).
+        if not self.pool_size or self.warm_in_process:
             self.cleaner = Cleaner(self.options)
         self.stats.set_value("newsclean/clean/pool_size", self.pool_size)
 
@@ -212,6 +220,13 @@ class CleanPipeline:
         if self.executor is None:
             assert self.cleaner is not None
             return self.cleaner.clean(page)
+        if self.warming:
+            if all(f.done() for f in self.warming):
+                self.warming = []
+                self.cleaner = None  # the pool is up: free the in-process cleaner
+            elif self.cleaner is not None:
+                self.stats.inc_value("newsclean/clean/in_process_while_pool_starts")
+                return self.cleaner.clean(page)
         try:
             return await asyncio.wrap_future(self.executor.submit(cleanpool.clean, page))
         except BrokenProcessPool:

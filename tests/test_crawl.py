@@ -40,10 +40,11 @@ DUPLICATES = {d["path"]: d["duplicate_of"] for d in MANIFEST["duplicates"]}
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """A first crawl (cleaning pool of 2) and a second one on the same state."""
+    """A first crawl (cleaning pool of 2) and a second one on the same state (in-process)."""
     tmp = tmp_path_factory.mktemp("crawl")
     state, port = tmp / "state", free_port()
-    first = run_crawl(tmp, "first", state, port, "NEWSCLEAN_POOL_SIZE=2")
+    # every page through the pool (no in-process cleaning while the workers start)
+    first = run_crawl(tmp, "first", state, port, "NEWSCLEAN_POOL_SIZE=2", "NEWSCLEAN_POOL_WARM_IN_PROCESS=False")
     second = run_crawl(tmp, "second", state, port, "NEWSCLEAN_POOL_SIZE=0")
     return {"first": first, "second": second, "tmp": tmp, "port": port}
 
@@ -153,6 +154,7 @@ def test_stats_add_up(runs: dict[str, Any]) -> None:
     clean_dropped = sum(v for k, v in s.items() if k.startswith("newsclean/clean/dropped/"))
     assert s["newsclean/clean/total"] == s["newsclean/clean/forwarded"] + clean_dropped
     assert s["newsclean/clean/total"] == s["newsclean/spider/articles"]
+    assert s["newsclean/clean/pool_size"] == 2 and "newsclean/clean/in_process_while_pool_starts" not in s
     dedup_dropped = sum(v for k, v in s.items() if k.startswith("newsclean/dedup/dropped/"))
     assert s["newsclean/dedup/total"] == s["newsclean/dedup/forwarded"] + dedup_dropped
     assert s["newsclean/dedup/forwarded"] == s["item_scraped_count"] == s["newsclean/state/committed"]
@@ -197,8 +199,8 @@ def test_killed_run_restarted_writes_every_article_once(tmp_path: Path) -> None:
     state, port = tmp_path / "state", free_port()
     first_out, access = tmp_path / "killed.jsonl", tmp_path / "killed.access.log"
     # slow enough to be killed mid-way: one request at a time, 0.3 s apart
-    cmd = crawl_command(first_out, state, port, access, "NEWSCLEAN_POOL_SIZE=2", "AUTOTHROTTLE_ENABLED=False",
-                        "DOWNLOAD_DELAY=0.3", "CONCURRENT_REQUESTS=1")
+    cmd = crawl_command(first_out, state, port, access, "NEWSCLEAN_POOL_SIZE=2", "NEWSCLEAN_POOL_WARM_IN_PROCESS=False",
+                        "AUTOTHROTTLE_ENABLED=False", "DOWNLOAD_DELAY=0.3", "CONCURRENT_REQUESTS=1")
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120
