@@ -15,8 +15,10 @@ from __future__ import annotations
 import gzip
 import os
 import re
+import signal
 import types
 import typing
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -24,10 +26,10 @@ from conftest import FIXTURES
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from pipelines.core import DROP_REASONS, Cleaner, Drop, Page, word_count
+from pipelines.core import DROP_REASONS, Cleaner, CleanOptions, Drop, Page, word_count
 from pipelines.hashing import content_hash
 from pipelines.limits import CorruptGzip, UnpackedTooLarge, gunzip_limited
-from pipelines.record import FIELDS, Record, dumps
+from pipelines.record import DEBUG_FIELD, FIELDS, Record, dumps
 from pipelines.rules.dom import DOM_RULES
 
 EXAMPLES = int(os.environ.get("NEWSCLEAN_FUZZ_EXAMPLES", "150"))
@@ -60,7 +62,7 @@ def conforms(value: Any, tp: Any) -> bool:
     return isinstance(value, tp)
 
 
-def check(result: Record | Drop) -> None:
+def check(result: Record | Drop, debug: bool = False) -> None:
     event(f"drop: {result.reason}" if isinstance(result, Drop) else "record")
     if isinstance(result, Drop):
         assert result.reason in DROP_REASONS, result
@@ -70,7 +72,10 @@ def check(result: Record | Drop) -> None:
     line = dumps(result)
     assert line.endswith(b"\n") and line.count(b"\n") == 1, "one JSON line"
     parsed = orjson.loads(line.decode("utf-8"))  # strict UTF-8, then strict JSON
-    assert tuple(result) == FIELDS and tuple(parsed) == FIELDS, tuple(parsed)
+    keys = (*FIELDS, DEBUG_FIELD) if debug else FIELDS
+    assert tuple(result) == keys and tuple(parsed) == keys, tuple(parsed)
+    if debug:
+        assert conforms(parsed[DEBUG_FIELD], dict[str, list[str]]), parsed[DEBUG_FIELD]
     fields: dict[str, Any] = dict(result)
     for name, tp in RECORD_TYPES.items():
         assert conforms(fields[name], tp), (name, fields[name])
@@ -284,3 +289,50 @@ def test_gunzip_limited(payload: bytes, limit: int, flips: list[tuple[int, int]]
         assert len(out) <= limit
         if not flips or bytes(packed) == gzip.compress(payload, mtime=0) * (members + 1):
             assert out == whole
+
+
+DEBUG_CLEANER = Cleaner(CleanOptions(debug=True))
+
+
+@settings(FUZZ, max_examples=max(EXAMPLES // 5, 10))
+@given(mutated_page())
+def test_mutated_pages_debug_records(page: Page) -> None:
+    """Debug mode adds ``removed_text`` last; the rest of the record is the same as without it."""
+    result = DEBUG_CLEANER.clean(page)
+    check(result, debug=True)
+    plain = CLEANER.clean(page)
+    if isinstance(result, Drop):
+        assert plain == result
+    else:
+        assert isinstance(plain, dict)
+        assert {k: v for k, v in result.items() if k != DEBUG_FIELD} == plain
+
+
+TIMED = Cleaner()
+
+
+def _normal() -> tuple[Page, bytes]:
+    """The first seed page that gives a record, and its record line."""
+    for body in SEEDS:
+        page = Page(body, url="https://news.example.org/normal.html")
+        result = CLEANER.clean(page)
+        if isinstance(result, dict):
+            return page, dumps(result)
+    raise AssertionError("no seed page gives a record")
+
+
+NORMAL, NORMAL_LINE = _normal()
+
+
+@settings(FUZZ, max_examples=max(EXAMPLES // 3, 10))
+@given(mutated_page(), st.floats(0.001, 0.1))
+def test_time_limit_lands_anywhere(page: Page, limit: float) -> None:
+    """A tiny time limit ends the page at a random step: a timeout drop or a whole record, the
+    timer cleared, and the same cleaner then gives the same bytes for a normal page."""
+    TIMED.options = replace(TIMED.options, time_limit=limit)
+    result = TIMED.clean(page)
+    check(result)
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    TIMED.options = replace(TIMED.options, time_limit=CleanOptions().time_limit)
+    again = TIMED.clean(NORMAL)
+    assert isinstance(again, dict) and dumps(again) == NORMAL_LINE
