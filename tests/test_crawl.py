@@ -8,6 +8,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -260,3 +261,34 @@ def test_every_stats_key_is_documented(runs: dict[str, Any]) -> None:
     assert len(keys) > 20
     undocumented = sorted(k for k in keys if not any(c.match(k) for c in compiled))
     assert undocumented == []
+
+
+def test_newsclean_clean_gives_the_same_records(runs: dict[str, Any], tmp_path: Path) -> None:
+    """The same pages saved to disk (with a ``.meta.json`` sidecar: URL, Content-Type, fetch time)
+    and cleaned by ``newsclean clean`` give the crawl's records, byte for byte but for ``source``
+    (where the page was read from: the URL in the crawl, the file offline)."""
+    base = f"http://127.0.0.1:{runs['port']}".encode()
+    crawled = {}
+    for line in (runs["tmp"] / "first.jsonl").read_bytes().splitlines(keepends=True)[:6]:
+        record = orjson.loads(line)
+        path = path_of(record["url"])
+        saved = tmp_path / "pages" / Path(path).name
+        saved.parent.mkdir(exist_ok=True)
+        saved.write_bytes((DEMO / "site" / path.lstrip("/")).read_bytes().replace(b"__BASE_URL__", base))
+        content_type = "text/html" if path.endswith("croissance.html") else "text/html; charset=utf-8"
+        meta = {"url": record["url"], "content_type": content_type, "fetched_at": record["fetched_at"]}
+        Path(str(saved) + ".meta.json").write_bytes(orjson.dumps(meta))
+        crawled[str(saved)] = line
+    out = tmp_path / "offline.jsonl"
+    newsclean = str(Path(sys.executable).with_name("newsclean"))
+    proc = subprocess.run(
+        [newsclean, "clean", str(tmp_path / "pages"), "-o", str(out), "-j", "1", "-q"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    offline = [orjson.loads(x) for x in out.read_bytes().splitlines()]
+    assert len(offline) == len(crawled)
+    for record in offline:
+        line = crawled[record["source"]]
+        record["source"] = record["url"]
+        assert dumps(record) == line  # type: ignore[arg-type]
