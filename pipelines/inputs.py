@@ -39,7 +39,6 @@ from typing import IO, Any
 
 import orjson
 from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
 
 from pipelines.core import Cleaner, Drop, Page
 from pipelines.record import Record
@@ -241,7 +240,7 @@ class Inputs:
                             yield task
                         offset = archive.offset
                     start = None
-                except (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError) as exc:
+                except Exception as exc:  # any damage (warcio raises several kinds): one reject, then resync
                     offset = max(offset, archive.offset, start)
                     yield _reject(f"warc:{path}#{offset}", "corrupt_record", f"{type(exc).__name__}: {exc}")
                     start = _resync(handle, offset + 1, compressed)
@@ -369,7 +368,7 @@ def run_task(cleaner: Cleaner, task: Task) -> Record | Drop:
         reason = "too_large_unpacked" if task.path.lower().endswith(".gz") else "too_large"
         return Drop(reason, task.source, "", f"over {limit} bytes")
     if task.kind == "text":
-        return cleaner.clean_text(body.decode("utf-8", errors="replace"), task.source)
+        return cleaner.clean_text(body.decode("utf-8-sig", errors="replace"), task.source)
     meta = read_sidecar(task.path)
     url = meta.get("url")
     content_type = meta.get("content_type")

@@ -350,3 +350,24 @@ def test_inputs_are_read_lazily_and_at_most_a_window_is_in_flight() -> None:
     assert len(first) == 6 and all(isinstance(r, dict) for r in first)
     # yielded + at most jobs * window chunks in flight + the chunk being read
     assert consumed <= 6 + 2 * 2 * 2 + 2
+
+
+@pytest.mark.parametrize("gz", [False, True], ids=["warc", "warc.gz"])
+def test_randomly_damaged_archives_never_stop_the_run(tmp_path: Path, gz: bool) -> None:
+    import random
+
+    warc = tmp_path / ("damaged.warc.gz" if gz else "damaged.warc")
+    write_warc(warc, gz=gz)
+    original = warc.read_bytes()
+    urls = {url for url, _, _ in WARC_PAGES}
+    for seed in range(10):
+        rng = random.Random(seed)
+        data = bytearray(original)
+        for _ in range(rng.randint(1, 5)):
+            at, size = rng.randrange(len(data)), rng.randint(1, 30)
+            data[at:at + size] = bytes(rng.randrange(256) for _ in range(size))
+        warc.write_bytes(bytes(data))
+        records, rejects, stats = clean(tmp_path, [warc], name=f"seed{seed}")
+        assert {r["url"] for r in records} <= urls
+        assert stats.pages_read == len(records) + len(rejects)
+        assert all(r["reason"] in REASONS for r in rejects)
