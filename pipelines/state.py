@@ -18,11 +18,14 @@ claim is permanent at once. With ``commit="export"`` (what the crawl uses) a cla
 tables. If the process is killed in between, the next ``open_state`` finds the pending row and
 looks for a whole line carrying that content hash in its target files: found, the claim is
 committed (the line was written); not found, the row is deleted (the line was not written, so the
-article is fetched and written again). Either way every article is written exactly once.
+article is fetched and written again). Either way every article is written exactly once. Only a
+store opened while no other store has the file open settles pending rows (a lock file beside
+the database), so a run started while another is live never touches the live run's claims.
 """
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import json
 import logging
@@ -77,6 +80,7 @@ class SQLiteStateStore:
         #: Output files the records of new claims go to (set by the writer; used by recovery).
         self.targets: list[str] = []
         self.recovered = {"committed": 0, "released": 0}
+        self.recovery_skipped = False
         self._lock = threading.Lock()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
@@ -85,7 +89,16 @@ class SQLiteStateStore:
         # only a power loss can roll back the last commits.
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
-        self.recover()
+        # Every open store holds a shared lock on ``<file>.lock``; pending claims are settled only
+        # by a store that could take it exclusively, i.e. when no other store (a live run that
+        # may be between writing a line and committing it) has the state open.
+        self._lockfile = open(self.path.with_suffix(".lock"), "a+b")  # noqa: SIM115 (held until close)
+        if self._try_exclusive():
+            self.recover()
+        else:
+            self.recovery_skipped = True
+            logger.info("state %s is open elsewhere: pending claims left to the next sole store", self.path)
+        fcntl.flock(self._lockfile.fileno(), fcntl.LOCK_SH)
 
     # -- the store API -------------------------------------------------------------------------
     def seen_url(self, url: str) -> bool:
@@ -139,6 +152,16 @@ class SQLiteStateStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+            if not self._lockfile.closed:
+                fcntl.flock(self._lockfile.fileno(), fcntl.LOCK_UN)
+                self._lockfile.close()
+
+    def _try_exclusive(self) -> bool:
+        try:
+            fcntl.flock(self._lockfile.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
 
     def __enter__(self) -> SQLiteStateStore:
         return self

@@ -121,3 +121,23 @@ def test_state_and_pool_worker_modules_do_not_import_scrapy() -> None:
     code = "import sys, pipelines.state, pipelines.cleanpool; print('scrapy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_pending_claims_of_a_live_store_are_left_alone(tmp_path: Path) -> None:
+    """A second run started while the first is live (its claim pending, line not yet written)
+    must not release that claim; the next store opened alone settles it."""
+    out = tmp_path / "out.jsonl"
+    live = SQLiteStateStore(tmp_path / "s.sqlite3", commit="export")
+    live.targets = [str(out)]
+    assert live.claim(H1, "https://a.example/1")
+    other = SQLiteStateStore(tmp_path / "s.sqlite3", commit="export")
+    assert other.recovery_skipped and other.recovered == {"committed": 0, "released": 0}
+    assert other.pending() == 1
+    assert other.claim(H1, "https://b.example/copy") is False  # still held by the live run
+    out.write_bytes(line(H1, "https://a.example/1"))  # the live run writes its line, then dies
+    other.close()
+    live.close()
+    alone = SQLiteStateStore(tmp_path / "s.sqlite3", commit="export")
+    assert not alone.recovery_skipped and alone.recovered == {"committed": 1, "released": 0}
+    assert alone.seen_url("https://a.example/1")
+    alone.close()
