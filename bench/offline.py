@@ -4,19 +4,20 @@
 
 DATA_DIR holds ``html/<id>.html.gz`` and ``truth.jsonl`` (``{"id", "url", "text"}`` per line),
 as ``../shared/bench/scrapinghub`` does. The pages are linked into a temporary folder with a
-``.meta.json`` sidecar giving each page its URL, then, ``--runs`` times each:
+``.meta.json`` sidecar giving each page its URL. Then, ``--runs`` times, one after the other:
 
 * ``newsclean clean FOLDER -o OUT -j N`` for every N of ``--jobs``: pages/s as the run counts it
-  (``offline/pages_per_second``: reading, unpacking, cleaning, writing; pool start included) and
-  from the wall time of the whole command (interpreter start included);
+  (``offline/pages_per_second``: reading, unpacking, cleaning, writing; pool start included);
 * bare ``trafilatura.extract(html, url=url, with_metadata=True, include_comments=False)`` over
   the same pages in one process, the pages unpacked in memory beforehand (not timed).
 
-Prints medians, the ratios to bare trafilatura, and two memory figures per command, each command
-run in its own wrapper process: "RSS all", the peak of the summed RSS of the command's whole
-process tree (main process, forkserver, workers; sampled every 50 ms from ``/proc``), and
-"largest", the peak RSS of its largest process (``resource.getrusage(RUSAGE_CHILDREN)``).
-A benchmark, not a test: nothing is asserted.
+Printed, as medians over the runs: pages/s; pages/s from the wall time of the whole command
+(interpreter start and imports included); the ratio to bare trafilatura, taken within each run
+and then the median (so a machine busy with other work skews both sides alike); CPU
+milliseconds per page of the whole command, all its processes (``/proc`` sampled every 50 ms;
+less sensitive than wall time to other load on the machine); and the peak of the summed RSS of
+the command's process tree (main process, forkserver, workers). Each command runs under a small
+wrapper process that samples ``/proc``. A benchmark, not a test: nothing is asserted.
 """
 
 from __future__ import annotations
@@ -49,55 +50,61 @@ elapsed = time.perf_counter() - start
 print(orjson.dumps({"pages": len(pages), "kept": kept, "elapsed": elapsed}).decode())
 """
 
-
 _WRAPPER = r"""
-import os, resource, subprocess, sys, time, orjson
+import os, subprocess, sys, time, orjson
 
-def tree_rss(root):
-    # the summed VmRSS (KiB) of root and all its descendants
-    parents = {}
+TICK = os.sysconf("SC_CLK_TCK")
+
+def tree(root):
+    # {pid: (cpu seconds, rss KiB)} for root and all its descendants
+    parents, cpu = {}, {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                stat = open(f"/proc/{entry}/stat").read()
+                fields = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
-    family, frontier = {root}, [root]
+            parents[int(entry)] = int(fields[1])
+            cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / TICK
+    family, frontier = {root}, {root}
     while frontier:
-        frontier = [pid for pid, ppid in parents.items() if ppid in frontier and pid not in family]
-        family.update(frontier)
-    total = 0
+        frontier = {pid for pid, ppid in parents.items() if ppid in frontier and pid not in family}
+        family |= frontier
+    out = {}
     for pid in family:
+        rss = 0
         try:
             for line in open(f"/proc/{pid}/status"):
                 if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
+                    rss = int(line.split()[1])
         except OSError:
-            pass
-    return total
+            continue
+        out[pid] = (cpu.get(pid, 0.0), rss)
+    return out
 
 start = time.perf_counter()
 process = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-peak_tree = 0
+peak_rss, cpu_seen = 0, {}
 while process.poll() is None:
-    peak_tree = max(peak_tree, tree_rss(process.pid))
+    sample = tree(process.pid)
+    peak_rss = max(peak_rss, sum(rss for _, rss in sample.values()))
+    for pid, (cpu, _) in sample.items():
+        cpu_seen[pid] = max(cpu_seen.get(pid, 0.0), cpu)
     time.sleep(0.05)
 out, err = process.communicate()
 wall = time.perf_counter() - start
 if process.returncode:
     sys.exit(err)
-largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(orjson.dumps({"wall": wall, "tree": peak_tree, "largest": largest, "out": out}).decode())
+print(orjson.dumps({"wall": wall, "rss": peak_rss, "cpu": sum(cpu_seen.values()), "out": out}).decode())
 """
 
 
-def measure(command: list[str]) -> tuple[float, int, int, str]:
-    """Run ``command`` in a wrapper process: wall seconds, the peak summed RSS of its process tree
-    (sampled every 50 ms, KiB), the peak RSS of its largest process (KiB), its stdout."""
+def measure(command: list[str]) -> dict[str, object]:
+    """Run ``command`` under the wrapper: wall seconds, peak tree RSS (KiB), CPU seconds, stdout."""
     result = subprocess.run([sys.executable, "-c", _WRAPPER, *command], capture_output=True, text=True, check=True)
-    data = orjson.loads(result.stdout)
-    return float(data["wall"]), int(data["tree"]), int(data["largest"]), str(data["out"])
+    value = orjson.loads(result.stdout)
+    assert isinstance(value, dict)
+    return value
 
 
 def prepare(data_dir: Path, folder: Path) -> Path:
@@ -111,15 +118,14 @@ def prepare(data_dir: Path, folder: Path) -> Path:
             source = data_dir / "html" / f"{item['id']}.html.gz"
             if not source.exists():
                 continue
-            target = pages / source.name
-            target.symlink_to(source.resolve())
+            (pages / source.name).symlink_to(source.resolve())
             (pages / (source.name + ".meta.json")).write_bytes(orjson.dumps({"url": item["url"]}))
             out.write(orjson.dumps({"path": str(source), "url": item["url"]}) + b"\n")
     return manifest
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("data_dir", type=Path)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
@@ -127,53 +133,52 @@ def main() -> int:
     if not (args.data_dir / "truth.jsonl").is_file():
         parser.error(f"{args.data_dir}/truth.jsonl not found")
     newsclean = [sys.executable, "-m", "pipelines.cli", "clean"]
+    names = [*(f"newsclean -j {j}" for j in args.jobs), "bare trafilatura"]
+    rate: dict[str, list[float]] = {n: [] for n in names}
+    wall: dict[str, list[float]] = {n: [] for n in names}
+    cpu: dict[str, list[float]] = {n: [] for n in names}
+    rss: dict[str, int] = dict.fromkeys(names, 0)
+    kept: dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="bench-offline-") as tmp:
         folder = Path(tmp)
         manifest = prepare(args.data_dir, folder)
         count = len(manifest.read_bytes().splitlines())
         script = folder / "bare_trafilatura.py"
         script.write_text(_TRAFILATURA)
-        rates: dict[str, list[float]] = {}
-        walls: dict[str, list[float]] = {}
-        rss: dict[str, int] = {}
-        largest: dict[str, int] = {}
-        records: dict[str, int] = {}
         for run in range(args.runs):
-            for jobs in args.jobs:
-                name = f"newsclean -j {jobs}"
-                out = folder / f"out-{jobs}.jsonl"
+            for jobs, name in zip(args.jobs, names, strict=False):
                 stats_file = folder / f"stats-{jobs}.json"
-                wall, peak, big, _ = measure([*newsclean, str(folder / "pages"), "-o", str(out), "-j", str(jobs),
-                                         "--no-progress", "-q", "--stats", str(stats_file)])
+                got = measure([*newsclean, str(folder / "pages"), "-o", str(folder / f"out-{jobs}.jsonl"),
+                               "-j", str(jobs), "--no-progress", "-q", "--stats", str(stats_file)])
                 stats = orjson.loads(stats_file.read_bytes())
-                rates.setdefault(name, []).append(stats["offline/pages_read"] / stats["offline/elapsed_seconds"])
-                walls.setdefault(name, []).append(count / wall)
-                rss[name] = max(rss.get(name, 0), peak)
-                largest[name] = max(largest.get(name, 0), big)
-                records[name] = stats["offline/records_written"]
-            wall, peak, big, output = measure([sys.executable, str(script), str(manifest)])
-            bare = orjson.loads(output)
-            rates.setdefault("trafilatura", []).append(bare["pages"] / bare["elapsed"])
-            walls.setdefault("trafilatura", []).append(count / wall)
-            rss["trafilatura"] = max(rss.get("trafilatura", 0), peak)
-            largest["trafilatura"] = max(largest.get("trafilatura", 0), big)
-            records["trafilatura"] = bare["kept"]
+                rate[name].append(stats["offline/pages_read"] / stats["offline/elapsed_seconds"])
+                kept[name] = stats["offline/records_written"]
+                wall[name].append(count / float(got["wall"]))  # type: ignore[arg-type]
+                cpu[name].append(float(got["cpu"]) / count)  # type: ignore[arg-type]
+                rss[name] = max(rss[name], int(got["rss"]))  # type: ignore[call-overload]
+            got = measure([sys.executable, str(script), str(manifest)])
+            bare = orjson.loads(str(got["out"]))
+            rate["bare trafilatura"].append(bare["pages"] / bare["elapsed"])
+            kept["bare trafilatura"] = bare["kept"]
+            wall["bare trafilatura"].append(count / float(got["wall"]))  # type: ignore[arg-type]
+            cpu["bare trafilatura"].append(float(got["cpu"]) / count)  # type: ignore[arg-type]
+            rss["bare trafilatura"] = max(rss["bare trafilatura"], int(got["rss"]))  # type: ignore[call-overload]
             print(f"run {run + 1}/{args.runs} done", file=sys.stderr)
 
-    base = statistics.median(rates["trafilatura"])
-    print(f"{count} pages from {args.data_dir}, {args.runs} runs, medians; {os.cpu_count()} cores; "
-          f"Python {sys.version.split()[0]}")
-    print(f"{'':22} {'pages/s':>8} {'wall p/s':>9} {'vs bare':>8} {'RSS all':>9} {'largest':>9} {'records':>8}")
-    for name in [*(f"newsclean -j {j}" for j in args.jobs), "trafilatura"]:
-        rate = statistics.median(rates[name])
-        label = "bare trafilatura" if name == "trafilatura" else name
-        print(f"{label:22} {rate:8.1f} {statistics.median(walls[name]):9.1f} {rate / base:8.2f} "
-              f"{rss[name] / 1024:6.0f} MB {largest[name] / 1024:6.0f} MB {records[name]:8d}")
+    load = os.getloadavg()[0]
+    print(f"{count} pages from {args.data_dir}, {args.runs} runs, medians; {os.cpu_count()} cores, "
+          f"load average {load:.1f}; Python {sys.version.split()[0]}")
+    print(f"{'':18} {'pages/s':>8} {'wall p/s':>9} {'vs bare':>8} {'CPU ms/page':>12} {'peak RSS':>9} {'records':>8}")
+    bare_rates = rate["bare trafilatura"]
+    for name in names:
+        ratio = statistics.median(r / b for r, b in zip(rate[name], bare_rates, strict=True))
+        print(f"{name:18} {statistics.median(rate[name]):8.1f} {statistics.median(wall[name]):9.1f} {ratio:8.2f} "
+              f"{statistics.median(cpu[name]) * 1000:12.0f} {rss[name] / 1024:6.0f} MB {kept[name]:8d}")
     if len(args.jobs) > 1:
-        one, *more = args.jobs
-        for jobs in more:
-            speedup = statistics.median(rates[f"newsclean -j {jobs}"]) / statistics.median(rates[f"newsclean -j {one}"])
-            print(f"speed-up -j {jobs} / -j {one}: {speedup:.2f}")
+        first = names[0]
+        for name in names[1:-1]:
+            speedup = statistics.median(r / o for r, o in zip(rate[name], rate[first], strict=True))
+            print(f"speed-up {name.split(' ', 1)[1]} / {first.split(' ', 1)[1]}: {speedup:.2f}")
     return 0
 
 
