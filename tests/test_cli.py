@@ -86,3 +86,10 @@ def test_debug_flag_and_limits(tmp_path: Path) -> None:
                      "-q").returncode == 0
     assert read_jsonl(out) == []
     assert [r["reason"] for r in read_jsonl(rejects)] == ["too_large"]
+
+
+def test_offline_modules_do_not_import_scrapy() -> None:
+    code = ("import sys, pipelines.cli, pipelines.offline, pipelines.inputs, pipelines.writer, pipelines.explain; "
+            "print(sorted(m for m in sys.modules if m == 'scrapy' or m.startswith('scrapy.')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
