@@ -173,7 +173,15 @@ class _Pool:
         self.executor.shutdown(wait=True, cancel_futures=True)
         self.executor = self._new()
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
+        """Shut the pool down; with ``abort`` (the run failed or was interrupted), terminate the
+        workers rather than wait for the pages they are cleaning."""
+        if abort:
+            workers = list((getattr(self.executor, "_processes", None) or {}).values())  # shutdown forgets them
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            for worker in workers:
+                if worker.is_alive():
+                    worker.terminate()
         self.executor.shutdown(wait=True, cancel_futures=True)
 
 
@@ -183,11 +191,13 @@ def _results_parallel(tasks: Iterable[Task], jobs: int, options: CleanOptions, r
     chunks = _chunks(tasks, run.chunk_size)
     inflight: deque[tuple[Future[list[Result]], list[Task]]] = deque()
     limit = max(1, jobs * run.window)
+    finished_all = False
     try:
         while True:
             while len(inflight) < limit and (chunk := next(chunks, None)) is not None:
                 inflight.append((pool.submit(chunk), chunk))
             if not inflight:
+                finished_all = True
                 return
             if run.ordered:
                 wait([inflight[0][0]])
@@ -200,8 +210,13 @@ def _results_parallel(tasks: Iterable[Task], jobs: int, options: CleanOptions, r
                 for item in ready:
                     inflight.remove(item)
             if not any(isinstance(f.exception(), BrokenProcessPool) for f, _ in ready):
-                for future, _chunk in ready:
-                    yield from future.result()
+                for future, done_chunk in ready:
+                    error = future.exception()
+                    if error is None:
+                        yield from future.result()
+                    else:  # not a bad page (the core never raises for one): a failure of the chunk
+                        for task in done_chunk:
+                            yield Drop("error", task.source, _task_url(task), f"{type(error).__name__}: {error}")
                 continue
             # a worker died: every chunk not finished may hold the page that killed it
             suspects = ready + list(inflight)
@@ -216,7 +231,7 @@ def _results_parallel(tasks: Iterable[Task], jobs: int, options: CleanOptions, r
                     for task in chunk:
                         yield _isolated(pool, task, stats)
     finally:
-        pool.close()
+        pool.close(abort=not finished_all)
 
 
 def _isolated(pool: _Pool, task: Task, stats: Stats) -> Result:
@@ -227,8 +242,11 @@ def _isolated(pool: _Pool, task: Task, stats: Stats) -> Result:
     except BrokenProcessPool:
         stats.pool_restarts += 1
         pool.restart()
-        return Drop("worker_died", task.source, task.page.url if task.page else task.url,
-                    "the worker process died while cleaning this page")
+        return Drop("worker_died", task.source, _task_url(task), "the worker process died while cleaning this page")
+
+
+def _task_url(task: Task) -> str:
+    return task.page.url if task.page is not None else task.url
 
 
 def results(tasks: Iterable[Task], options: CleanOptions, run: RunOptions,

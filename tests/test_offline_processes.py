@@ -194,3 +194,28 @@ def test_a_page_that_kills_its_worker_twice_is_a_worker_died_reject(tmp_path: Pa
     assert data["offline/pool_restarts"] == 2
     assert data["offline/dropped/worker_died"] == 1
     assert b"a worker died" in stderr
+
+
+def test_interrupt_does_not_wait_for_a_stuck_worker(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    many_pages(corpus, 4)
+    fifo = tmp_path / "stuck.html"
+    os.mkfifo(fifo)
+    holder = os.open(fifo, os.O_RDWR)  # the worker reading the pipe blocks for good
+    try:
+        out = tmp_path / "out.jsonl"
+        process = subprocess.Popen(command(str(corpus), str(fifo), "-o", str(out), "-j", "2", "--ordered"),
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 300
+        while not [p for p in holders(fifo) if p != os.getpid()] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        stuck = [p for p in holders(fifo) if p != os.getpid()]
+        assert stuck and process.poll() is None
+        wait_for_lines(process, out, 4)  # every page before the pipe is written (ordered)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=300)
+    finally:
+        os.close(holder)
+    assert process.returncode == 130, stderr.decode()
+    assert len(read_jsonl(out)) == 4
+    assert not any(Path(f"/proc/{pid}").exists() and pid in holders(fifo) for pid in stuck)
