@@ -249,6 +249,8 @@ class Inputs:
 
     def _warc_record(self, path: str, archive: ArchiveIterator, record: Any) -> Task | None:
         if record.rec_type != "response":
+            if record.rec_type == "revisit":  # a capture deduplicated by the crawler: no payload here
+                self.skipped["warc_revisit"] += 1
             return None
         http = record.http_headers
         status = http.get_statuscode() if http is not None else None
@@ -281,7 +283,6 @@ class Inputs:
         fetched_at = parse_time(record.rec_headers.get_header("WARC-Date"))
         return Task("page", source, page=Page(body=body, url=url, source=source, content_type=content_type,
                                               fetched_at=fetched_at))
-
 
     def warc_record_at(self, path: str, offset: int) -> Task | None:
         """The task of the record at ``offset`` (a ``warc:<path>#<offset>`` source), or None when

@@ -58,8 +58,8 @@ WARC_PAGES = [
 
 def write_warc(path: Path, pages: Sequence[tuple[str, bytes, str]] = tuple(WARC_PAGES), gz: bool = False,
                extra: bool = True) -> list[int]:
-    """A WARC with a warcinfo record, a request and a response per page, and (``extra``) a 404 and an
-    image response; the offsets of the page response records."""
+    """A WARC with a warcinfo record, a request and a response per page, and (``extra``) a 404, an
+    image response and a revisit record; the offsets of the page response records."""
     offsets = []
     with open(path, "wb") as stream:
         writer = WARCWriter(stream, gzip=gz)
@@ -84,6 +84,11 @@ def write_warc(path: Path, pages: Sequence[tuple[str, bytes, str]] = tuple(WARC_
                 writer.write_record(writer.create_warc_record("https://gazette.example/other", "response",
                                                               payload=io.BytesIO(body), length=len(body),
                                                               http_headers=http))
+            revisit = writer.create_revisit_record(
+                pages[0][0], digest="sha1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", refers_to_uri=pages[0][0],
+                refers_to_date="2024-03-01T08:30:00Z",
+                http_headers=StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1"))
+            writer.write_record(revisit)
     return offsets
 
 
@@ -167,7 +172,7 @@ def test_warc_response_records(tmp_path: Path, gz: bool) -> None:
     assert [r["url"] for r in records] == [url for url, _, _ in WARC_PAGES]
     assert [r["fetched_at"] for r in records] == ["2024-03-01T08:30:00Z", "2024-03-02T08:30:00Z",
                                                   "2024-03-03T08:30:00Z"]
-    assert stats.skipped == {"warc_status": 1, "warc_not_html": 1}
+    assert stats.skipped == {"warc_status": 1, "warc_not_html": 1, "warc_revisit": 1}
     # the same page from a file with the same url and fetch time gives the same record but for source
     files, _, _ = clean(tmp_path, [FERRY], name="file")
     assert {**files[0], "source": "", "fetched_at": ""} == {**records[0], "source": "", "fetched_at": ""}
