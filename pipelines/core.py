@@ -142,19 +142,22 @@ def space_inline_boundaries(tree: HtmlElement) -> None:
     Only a lower-case letter or a sentence end meeting a capital is spaced, so words split by
     markup on purpose ('e<b>X</b>ample', '<b>i</b>Phone') stay whole.
     """
+    # the cheap test first: a capital after the edge (most edges fail it), then the text before it
     for el in tree.iter(*_INLINE_TAGS):
         parent = el.getparent()
         if parent is None:
             continue
-        prev = el.getprevious()
-        before = (prev.tail if prev is not None else parent.text) or ""
-        inner = el.text or ""
-        if before and inner and _GLUE_BEFORE.search(before) and _GLUE_AFTER.match(inner):
-            el.text = " " + inner
-        after = el.tail or ""
-        inner_end = "".join(el.itertext())
-        if after and inner_end and _GLUE_BEFORE.search(inner_end) and _GLUE_AFTER.match(after):
-            el.tail = " " + after
+        inner = el.text
+        if inner and _GLUE_AFTER.match(inner):
+            prev = el.getprevious()
+            before = prev.tail if prev is not None else parent.text
+            if before and _GLUE_BEFORE.search(before):
+                el.text = " " + inner
+        after = el.tail
+        if after and _GLUE_AFTER.match(after):
+            inner_end = "".join(el.itertext())
+            if inner_end and _GLUE_BEFORE.search(inner_end):
+                el.tail = " " + after
 
 
 @dataclass
