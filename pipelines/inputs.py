@@ -157,16 +157,31 @@ class Inputs:
         else:
             yield _reject(arg, "not_found")
 
-    def _folder(self, root: str) -> Iterator[Task]:
+    def _folder(self, root: str, ancestors: frozenset[tuple[int, int]] = frozenset()) -> Iterator[Task]:
+        """Walk ``root`` depth first, each directory listed (and sorted) when it is reached;
+        symbolic links are followed, except back into a directory being walked (a loop)."""
         try:
-            entries = sorted(os.scandir(root), key=lambda e: e.name)
+            info = os.stat(root)
+            with os.scandir(root) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
         except OSError as exc:
             yield _reject(root, "read_error", str(exc))
             return
+        ancestors = ancestors | {(info.st_dev, info.st_ino)}
         for entry in entries:
             path = os.path.join(root, entry.name)
-            if entry.is_dir():
-                yield from self._folder(path)
+            try:
+                is_dir = entry.is_dir()
+                if is_dir:
+                    target = entry.stat()
+                    if (target.st_dev, target.st_ino) in ancestors:
+                        self.skipped["link_loop"] += 1
+                        continue
+            except OSError as exc:  # a dangling link, a permission error
+                yield _reject(path, "read_error", str(exc))
+                continue
+            if is_dir:
+                yield from self._folder(path, ancestors)
             elif entry.is_file():
                 yield from self._file(path, explicit=False)
 

@@ -376,3 +376,16 @@ def test_randomly_damaged_archives_never_stop_the_run(tmp_path: Path, gz: bool) 
         assert {r["url"] for r in records} <= urls
         assert stats.pages_read == len(records) + len(rejects)
         assert all(r["reason"] in REASONS for r in rejects)
+
+
+def test_folder_walk_follows_links_but_not_loops(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "sub").mkdir(parents=True)
+    shutil.copy(FERRY, root / "sub" / "ferry.html")
+    (root / "sub" / "library.htm").symlink_to(LIBRARY)  # a linked page is read
+    (root / "sub" / "back").symlink_to(root)  # a loop back to the top
+    (root / "dangling.html").symlink_to(tmp_path / "gone.html")
+    records, rejects, stats = clean(tmp_path, [root])
+    assert [r["source"] for r in records] == [str(root / "sub" / "ferry.html"), str(root / "sub" / "library.htm")]
+    assert rejects == []
+    assert stats.skipped == {"link_loop": 1}
