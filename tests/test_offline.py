@@ -17,6 +17,7 @@ from warcio.warcwriter import WARCWriter
 from pipelines.core import CleanOptions
 from pipelines.offline import REASONS, CleanJob, RunOptions, Stats, run_clean
 from pipelines.record import FIELDS
+from pipelines.rules import CATEGORIES
 from pipelines.writer import JsonlWriter, iter_lines, truncate_partial_line
 
 OFFLINE = Path(__file__).resolve().parent.parent / "fixtures" / "offline"
@@ -389,3 +390,24 @@ def test_folder_walk_follows_links_but_not_loops(tmp_path: Path) -> None:
     assert [r["source"] for r in records] == [str(root / "sub" / "ferry.html"), str(root / "sub" / "library.htm")]
     assert rejects == []
     assert stats.skipped == {"link_loop": 1}
+
+
+def test_every_stats_key_and_reject_reason_is_documented(tmp_path: Path) -> None:
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "offline.md").read_text("utf-8")
+    warc = tmp_path / "a.warc"
+    write_warc(warc)
+    _, _, stats = clean(tmp_path, [OFFLINE, warc, tmp_path / "missing.html"])
+    keys = stats.as_dict()
+    assert len(keys) > 15
+    for key in keys:
+        parts = key.split("/")
+        if f"`{key}`" in docs:
+            continue
+        assert len(parts) == 3, key
+        assert f"`offline/{parts[1]}/<" in docs, key
+        if parts[1] == "removed":
+            assert parts[2] in CATEGORIES, key  # the rule categories, documented with the rules
+        elif parts[1] != "language":
+            assert f"`{parts[2]}`" in docs, key
+    for reason in REASONS:
+        assert f"`{reason}`" in docs, reason
