@@ -387,9 +387,8 @@ def run_clean(job: CleanJob, on_result: Callable[[Result], None] | None = None) 
             if on_result is not None:
                 on_result(result)
             if bar is not None:
+                bar.set_postfix_str(f"drops {stats.pages_read - stats.records_written}", refresh=False)
                 bar.update(1)
-                if stats.pages_read % 50 == 1:
-                    bar.set_postfix_str(f"drops {sum(stats.dropped.values())}", refresh=False)
     finally:
         cleaned.close()  # stops the worker pool now, whether the run ended or failed
         if bar is not None:
