@@ -1,0 +1,119 @@
+"""The precision run of the extraction step against trafilatura's own ``bare_extraction``.
+
+``pipelines.extraction.precision_sequence`` follows trafilatura's precision cascade step by step
+(one tree copy, gated raw-tree prunes, the readability/jusText comparison only when it could
+matter); these tests hold it to the same text as ``bare_extraction(favor_precision=True)`` on
+every HTML fixture page.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from lxml.etree import tostring
+from lxml.html import HtmlElement
+from trafilatura import bare_extraction
+
+from pipelines import extraction
+from pipelines.core import Cleaner
+from pipelines.decode import decode_html
+from pipelines.evaluation import load_cases
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = [case for case in load_cases(ROOT / "fixtures") if not case.is_text]
+_PARSER = Cleaner()
+
+
+def _tree(body: bytes) -> HtmlElement | None:
+    return _PARSER.parse(decode_html(body)[1])
+
+
+def _bare(tree: HtmlElement, url: str | None) -> str:
+    document = bare_extraction(tree, url=url, include_comments=False, with_metadata=False, favor_precision=True)
+    return getattr(document, "text", None) or ""
+
+
+def _ours(tree: HtmlElement, url: str | None) -> str:
+    body, text = extraction.precision_sequence(tree, url)
+    return extraction.xmltotxt(body, False) if text else ""
+
+
+def test_fixture_pages_exist() -> None:
+    assert len(CASES) >= 50
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_precision_sequence_is_trafilaturas(case, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the comparison always on, the text is bare_extraction's; with the gate, the comparison
+    is skipped only where it would not have changed the text."""
+    page = case.page()
+    tree = _tree(page.body)
+    if tree is None:  # a hostile page the cleaner drops before extraction
+        return
+    url = page.url or None
+    before = tostring(tree)
+    expected = _bare(tree, url)
+    gated = _ours(tree, url)
+    assert tostring(tree) == before, "the caller's tree is left as it was"
+    monkeypatch.setattr(extraction, "needs_comparison", lambda *args: True)
+    assert _ours(tree, url) == expected
+    assert gated == expected
+
+
+_LINK_ITEM = "<li><a href='/x'>One of the other stories on the site today</a></li>"
+
+
+def _article(paragraphs: int, extra: str = "") -> HtmlElement:
+    body = "".join(
+        f"<p>Paragraph {n} of the story tells what happened in the town on the day of the storm, "
+        f"and what the people there said about it afterwards.</p>"
+        for n in range(paragraphs)
+    )
+    html = f"<html><body><nav><a href='/'>Home</a></nav><article>{body}</article>{extra}</body></html>"
+    tree = _tree(html.encode())
+    assert tree is not None
+    return tree
+
+
+@pytest.mark.parametrize(
+    ("tree", "compared"),
+    [
+        (_article(12), False),
+        (_article(2), True),  # under COMPARE_CHARS
+        (_article(12, "<div><ul>" + _LINK_ITEM * 300 + "</ul></div>"), True),
+    ],
+    ids=["long", "short", "small-share-of-page"],
+)
+def test_comparison_runs_when_it_could_matter(
+    tree: HtmlElement,
+    compared: bool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = []
+    original = extraction.compare_extraction
+
+    def compare(*args):
+        calls.append(args)
+        return original(*args)
+
+    monkeypatch.setattr(extraction, "compare_extraction", compare)
+    expected = _bare(tree, None)
+    assert _ours(tree, None) == expected
+    assert bool(calls) is compared
+
+
+def test_other_trafilatura_version_is_refused() -> None:
+    code = (
+        "import trafilatura\n"
+        "trafilatura.__version__ = '9.0.0'\n"
+        "try:\n"
+        "    import pipelines.extraction\n"
+        "except ImportError as exc:\n"
+        "    print(exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    assert "trafilatura 9.0.0 is installed" in out
+    assert "2.3.x" in out
