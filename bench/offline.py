@@ -15,7 +15,10 @@ Printed, as medians over the runs: pages/s; pages/s from the wall time of the wh
 (interpreter start and imports included); the ratio to bare trafilatura, taken within each run
 and then the median (so a machine busy with other work skews both sides alike); CPU
 milliseconds per page of the whole command, all its processes (``/proc`` sampled every 50 ms;
-less sensitive than wall time to other load on the machine); and the peak of the summed RSS of
+less sensitive than wall time to other load on the machine); the cores the command actually got
+(its CPU seconds over its wall seconds: with other work on the machine and the kernel's
+autogroup scheduling, all processes of one session share one fair share, so ``-j 2`` can get no
+more CPU than ``-j 1``); and the peak of the summed RSS of
 the command's process tree (main process, forkserver, workers). Each command runs under a small
 wrapper process that samples ``/proc``. A benchmark, not a test: nothing is asserted.
 """
@@ -137,6 +140,7 @@ def main() -> int:
     rate: dict[str, list[float]] = {n: [] for n in names}
     wall: dict[str, list[float]] = {n: [] for n in names}
     cpu: dict[str, list[float]] = {n: [] for n in names}
+    busy: dict[str, list[float]] = {n: [] for n in names}
     rss: dict[str, int] = dict.fromkeys(names, 0)
     kept: dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="bench-offline-") as tmp:
@@ -155,6 +159,7 @@ def main() -> int:
                 kept[name] = stats["offline/records_written"]
                 wall[name].append(count / float(got["wall"]))  # type: ignore[arg-type]
                 cpu[name].append(float(got["cpu"]) / count)  # type: ignore[arg-type]
+                busy[name].append(float(got["cpu"]) / float(got["wall"]))  # type: ignore[arg-type]
                 rss[name] = max(rss[name], int(got["rss"]))  # type: ignore[call-overload]
             got = measure([sys.executable, str(script), str(manifest)])
             bare = orjson.loads(str(got["out"]))
@@ -162,18 +167,21 @@ def main() -> int:
             kept["bare trafilatura"] = bare["kept"]
             wall["bare trafilatura"].append(count / float(got["wall"]))  # type: ignore[arg-type]
             cpu["bare trafilatura"].append(float(got["cpu"]) / count)  # type: ignore[arg-type]
+            busy["bare trafilatura"].append(float(got["cpu"]) / float(got["wall"]))  # type: ignore[arg-type]
             rss["bare trafilatura"] = max(rss["bare trafilatura"], int(got["rss"]))  # type: ignore[call-overload]
             print(f"run {run + 1}/{args.runs} done", file=sys.stderr)
 
     load = os.getloadavg()[0]
     print(f"{count} pages from {args.data_dir}, {args.runs} runs, medians; {os.cpu_count()} cores, "
           f"load average {load:.1f}; Python {sys.version.split()[0]}")
-    print(f"{'':18} {'pages/s':>8} {'wall p/s':>9} {'vs bare':>8} {'CPU ms/page':>12} {'peak RSS':>9} {'records':>8}")
+    print(f"{'':18} {'pages/s':>8} {'wall p/s':>9} {'vs bare':>8} {'CPU ms/page':>12} {'cores used':>11} "
+          f"{'peak RSS':>9} {'records':>8}")
     bare_rates = rate["bare trafilatura"]
     for name in names:
         ratio = statistics.median(r / b for r, b in zip(rate[name], bare_rates, strict=True))
         print(f"{name:18} {statistics.median(rate[name]):8.1f} {statistics.median(wall[name]):9.1f} {ratio:8.2f} "
-              f"{statistics.median(cpu[name]) * 1000:12.0f} {rss[name] / 1024:6.0f} MB {kept[name]:8d}")
+              f"{statistics.median(cpu[name]) * 1000:12.0f} {statistics.median(busy[name]):11.2f} "
+              f"{rss[name] / 1024:6.0f} MB {kept[name]:8d}")
     if len(args.jobs) > 1:
         first = names[0]
         for name in names[1:-1]:
