@@ -43,7 +43,7 @@ class _NormalisedChars(dict[int, str]):
 _NORMALISED = _NormalisedChars()
 #: n-grams of a padded word (" word " or " word" at the end of the text), bounded.
 _WORD_NGRAMS: dict[str, tuple[str, ...]] = {}
-_WORD_CACHE_SIZE = 100_000
+_WORD_CACHE_SIZE = 50_000
 
 
 def _word_ngrams(padded: str, known: dict[str, list[float]]) -> tuple[str, ...]:
