@@ -45,6 +45,17 @@ def _positive_float(value: str) -> float:
     return number
 
 
+def _shard(value: str) -> tuple[int, int]:
+    """``I/N`` with 1 <= I <= N, as a user counts; kept 0-based."""
+    try:
+        index, count = (int(x) for x in value.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected I/N such as 1/4, not {value!r}") from None
+    if not 1 <= index <= count:
+        raise argparse.ArgumentTypeError(f"I must be between 1 and N in I/N, not {value!r}")
+    return index - 1, count
+
+
 def _add_core_options(parser: argparse.ArgumentParser) -> None:
     defaults = CleanOptions()
     group = parser.add_argument_group("cleaning limits")
@@ -85,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     clean.add_argument("--stats", metavar="FILE", help="write the run's counters as JSON")
     clean.add_argument("--rejects", metavar="FILE", help="write one JSON line per dropped or failed page")
     clean.add_argument("--debug", action="store_true", help="keep the removed text per rule in each record")
+    clean.add_argument("--shard", type=_shard, default=None, metavar="I/N",
+                       help="clean only shard I of N (1-based), by a stable hash of each page's source: run "
+                            "the same command with 1/N … N/N on N machines to split a corpus")
     clean.add_argument("--text-field", default="text", metavar="NAME", help="JSONL field to re-clean (default text)")
     clean.add_argument("--chunk-size", type=_positive_int, default=4, metavar="N",
                        help="pages sent to a worker at a time (default %(default)s)")
@@ -138,6 +152,7 @@ def _clean(args: argparse.Namespace) -> int:
         text_field=args.text_field,
         state=state,
         stdin=sys.stdin if "-" in args.inputs else None,
+        shard=args.shard,
     )
     try:
         stats = run_clean(job)

@@ -104,6 +104,12 @@ def _reject(source: str, reason: str, detail: str = "") -> Task:
     return Task("drop", source, drop=Drop(reason, source, "", detail))
 
 
+def in_shard(source: str, index: int, count: int) -> bool:
+    """Is ``source`` in shard ``index`` (0-based) of ``count``? A stable hash of the source string,
+    so every machine given the same inputs agrees without talking to the others."""
+    return zlib.crc32(source.encode("utf-8", "surrogateescape")) % count == index
+
+
 def parse_time(value: object) -> datetime | None:
     """An ISO 8601 timestamp (``Z`` allowed), or None when absent or unreadable."""
     if not isinstance(value, str) or not value.strip():
@@ -118,8 +124,11 @@ class Inputs:
     """Turns input arguments into a lazy stream of :class:`Task`, counting what it skips."""
 
     def __init__(self, args: Iterable[str], *, max_page_bytes: int, text_field: str = "text",
-                 stdin: IO[str] | None = None, exclude: Iterable[str] = ()) -> None:
+                 stdin: IO[str] | None = None, exclude: Iterable[str] = (),
+                 shard: tuple[int, int] | None = None) -> None:
         self.args = args
+        #: (I, N): keep only the pages whose source falls in shard I of N (see :func:`in_shard`)
+        self.shard = shard
         #: files never read as inputs (the run's own output and rejects, were they in an input folder)
         self.exclude = {os.path.realpath(path) for path in exclude}
         self.max_page_bytes = max_page_bytes
@@ -129,6 +138,17 @@ class Inputs:
         self.skipped: Counter[str] = Counter()
 
     def __iter__(self) -> Iterator[Task]:
+        if self.shard is None:
+            yield from self._all()
+            return
+        index, count = self.shard
+        for task in self._all():
+            if in_shard(task.source, index, count):
+                yield task
+            else:
+                self.skipped["other_shard"] += 1
+
+    def _all(self) -> Iterator[Task]:
         for arg in self.args:
             if arg == "-":
                 if self.stdin is None:

@@ -279,6 +279,8 @@ class CleanJob:
     text_field: str = "text"
     state: StateStore | None = None
     stdin: IO[str] | None = None
+    #: (I, N): clean only shard I (0-based) of N, by a stable hash of each page's source
+    shard: tuple[int, int] | None = None
 
 
 def _open_append(path: str, resume: bool) -> IO[bytes]:
@@ -341,7 +343,7 @@ def run_clean(job: CleanJob, on_result: Callable[[Result], None] | None = None) 
     rejects = JsonlWriter(rejects_stream) if rejects_stream else None
     own = [path for path in (job.output, job.rejects) if path and path != "-"]
     inputs = Inputs(job.inputs, max_page_bytes=job.options.max_page_bytes, text_field=job.text_field,
-                    stdin=job.stdin, exclude=own)
+                    stdin=job.stdin, exclude=own, shard=job.shard)
 
     def pending() -> Iterator[Task]:
         for task in inputs:
