@@ -16,8 +16,9 @@ DATA_DIR holds ``html/<id>.html.gz`` and ``truth.jsonl`` (``{"id", "url", "text"
    One more newsclean pass with a :class:`pipelines.timing.StageClock` on CPU time gives each
    stage's share (the timed runs keep the default no-op clock). Peak RSS is this process's.
 2. **Offline, ``newsclean clean -j 1`` and ``-j 2``** on the same pages (symlinked, with URL
-   sidecars) through ``bench/offline.py``'s wrapper: pages/s as the run counts it
-   (``offline/pages_per_second``), peak summed RSS of the process tree, and the speed-up.
+   sidecars): pages/s as the run counts it (``offline/pages_per_second``), the peak summed RSS
+   of the command's process tree (sampled every 50 ms from ``/proc``), and the speed-up.
+   ``bench/offline.py`` gives more offline figures (CPU per page, cores actually used).
 3. **Memory over a long input**: ``newsclean clean -j 2`` over the pages repeated to
    ``--memory-pages`` (a folder of symlinks; repeats are cleaned, then dropped as duplicates) and
    over a tenth of that: the two peaks show whether RSS grows with the input.
@@ -50,8 +51,6 @@ from pipelines.record import dumps
 from pipelines.timing import STAGES, StageClock
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from offline import measure  # noqa: E402  # bench/offline.py: the process-tree RSS wrapper
 
 Pages = list[tuple[bytes, str]]
 
@@ -149,13 +148,54 @@ def link_pages(data_dir: Path, folder: Path, count: int | None = None) -> None:
         (folder / f"{name}.meta.json").write_bytes(orjson.dumps({"url": item["url"]}))
 
 
+def tree_rss_kib(root: int) -> tuple[int, int]:
+    """The summed VmRSS (KiB) of ``root`` and all its descendants, and the largest of them."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+    family, frontier = {root}, {root}
+    while frontier:
+        frontier = {pid for pid, ppid in parents.items() if ppid in frontier and pid not in family}
+        family |= frontier
+    sizes = []
+    for pid in family:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    sizes.append(int(line.split()[1]))
+        except OSError:
+            pass
+    return sum(sizes), max(sizes, default=0)
+
+
+def measure(command: list[str]) -> tuple[float, int, int]:
+    """Run ``command``: wall seconds, peak summed RSS of its process tree and peak RSS of its
+    largest process (KiB), both sampled every 50 ms from ``/proc``."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+    peak_sum = peak_one = 0
+    while process.poll() is None:
+        total, largest = tree_rss_kib(process.pid)
+        peak_sum, peak_one = max(peak_sum, total), max(peak_one, largest)
+        time.sleep(0.05)
+    _, err = process.communicate()
+    if process.returncode:
+        raise RuntimeError(f"{' '.join(command)} failed: {err.decode(errors='replace')[-2000:]}")
+    return time.perf_counter() - start, peak_sum, peak_one
+
+
 def offline_run(folder: Path, jobs: int, work: Path) -> dict[str, Any]:
     out, stats_file = work / f"out-{jobs}.jsonl", work / f"stats-{jobs}.json"
     for path in (out, stats_file):
         path.unlink(missing_ok=True)
     command = [sys.executable, "-m", "pipelines.cli", "clean", str(folder), "-o", str(out), "-j", str(jobs),
                "--no-progress", "-q", "--stats", str(stats_file)]
-    wall, tree_kib, largest_kib, _ = measure(command)
+    wall, tree_kib, largest_kib = measure(command)
     stats = orjson.loads(stats_file.read_bytes())
     return {
         "pages_per_s": stats["offline/pages_read"] / stats["offline/elapsed_seconds"],
