@@ -50,16 +50,11 @@ if not trafilatura.__version__.startswith(TRAFILATURA_VERSIONS):
 try:
     from trafilatura.core import _forum_thread_page, trafilatura_sequence
     from trafilatura.external import SANITIZED_XPATH, compare_extraction
-    from trafilatura.htmlprocessing import convert_tags, prune_unwanted_nodes, tree_cleaning
+    from trafilatura.htmlprocessing import convert_tags, tree_cleaning
     from trafilatura.main_extractor import extract_content
     from trafilatura.settings import DEFAULT_CONFIG, Extractor
-    from trafilatura.xml import xmltotxt
-    from trafilatura.xpaths import (
-        BODY_XPATH,
-        RAW_TREE_PRUNE_XPATH,
-        REMOVE_COMMENTS_AND_LISTS_XPATH,
-        REMOVE_COMMENTS_XPATH,
-    )
+    from trafilatura.xml import delete_element, xmltotxt
+    from trafilatura.xpaths import BODY_XPATH
 except ImportError as exc:  # pragma: no cover - a patched or partial trafilatura
     raise ImportError(f"trafilatura {trafilatura.__version__} lacks an internal newsclean uses: {exc}") from exc
 
@@ -84,12 +79,78 @@ _BODY_WORDS = re.compile(r"post|entry|text|content|body|article", re.IGNORECASE)
 _CLASSES = {tag: etree.XPath(f"//{tag}/@class", smart_strings=False) for tag in ("div", "section", "article", "main")}
 #: Every ``id`` and ``class`` of a page, as plain strings.
 _ID_CLASS = etree.XPath("//@id|//@class", smart_strings=False)
-#: What an ``id`` or ``class`` needs for trafilatura's raw-tree prunes (``RAW_TREE_PRUNE_XPATH``)
-#: to match: their EXSLT regexes call back into Python for every candidate element, so they are
-#: skipped on pages where no attribute value can match (a superset of their patterns).
-_RAW_PRUNE_GATE = re.compile(r"mvp-post-add-(?:box|wrap)|infinite-?scroll|elementor-share-buttons")
-#: The same for the comment-section prunes (``REMOVE_COMMENTS_AND_LISTS_XPATH``, ``REMOVE_COMMENTS_XPATH``).
+
+# trafilatura's raw-tree prunes (``RAW_TREE_PRUNE_XPATH``) and comment prunes
+# (``REMOVE_COMMENTS_AND_LISTS_XPATH`` on the raw tree, ``REMOVE_COMMENTS_XPATH`` on the cleaned
+# one) test ``id`` and ``class`` with EXSLT regexes, which call back into Python for every element
+# tested. Here a gate on the page's ``id`` and ``class`` strings skips them when nothing can match,
+# a plain XPath finds the few elements whose ``id`` or ``class`` could match, and the same regexes
+# decide in Python. tests/test_extraction.py holds them to trafilatura's own prunes.
+_ADD_BOX = r"mvp-post-add-(?:box|wrap)"
+_APPENDED = re.compile(rf"{_ADD_BOX}|infinite-?scroll")
+_APPENDED_BOX = re.compile(_ADD_BOX)
+_COMMENT_IDS = re.compile(r"^(?:[Cc]omment(?!ary)|comol|disqus_thread|dsq-comments)")
+_COMMENT_LIST_IDS = re.compile(r"^(?:[Cc]omment(?!ary)|comol)")
+_COMMENT_CLASSES = re.compile(r"^[Cc]omment(?!ary)|(?:article|post)-comments")
+#: an ``id`` or ``class`` string with none of these matches none of the prunes
+_RAW_PRUNE_GATE = re.compile(rf"{_APPENDED.pattern}|elementor-share-buttons")
 _COMMENTS_GATE = re.compile(r"[Cc]omment(?!ary)|comol|disqus_thread|dsq-comments")
+_APPENDED_CANDIDATES = etree.XPath(
+    "(//div|//section|//aside)[contains(@id, 'mvp-post-add-') or contains(@class, 'mvp-post-add-')"
+    " or contains(@id, 'infinite') or contains(@class, 'infinite')]"
+)
+_SHARE_BUTTONS = etree.XPath("(//div|//section|//aside)[contains(@class, 'elementor-share-buttons')]")
+_COMMENT_TESTS = (
+    "starts-with(@id, 'comment') or starts-with(@id, 'Comment') or starts-with(@id, 'comol')"
+    " or starts-with(@id, 'disqus_thread') or starts-with(@id, 'dsq-comments')"
+    " or starts-with(@class, 'comment') or starts-with(@class, 'Comment')"
+    " or contains(@class, 'article-comments') or contains(@class, 'post-comments')"
+)
+_RAW_COMMENT_CANDIDATES = etree.XPath(f"(//div|//list|//section|//details|//ol|//ul)[{_COMMENT_TESTS}]")
+_COMMENT_CANDIDATES = etree.XPath(f"(//div|//list|//section|//details)[{_COMMENT_TESTS}]")
+
+
+def _is_appended(el: etree._Element) -> bool:
+    """``RAW_TREE_PRUNE_XPATH[0]``: an infinite-scroll container (unless it holds the ``<h1>``)."""
+    id_, classes = el.get("id") or "", el.get("class") or ""
+    return bool(
+        (_APPENDED.search(id_) or _APPENDED.search(classes))
+        and (el.find(".//h1") is None or _APPENDED_BOX.search(id_) or _APPENDED_BOX.search(classes))
+    )
+
+
+def _is_comments(el: etree._Element) -> bool:
+    """``REMOVE_COMMENTS_XPATH``: a comment section."""
+    return bool(_COMMENT_IDS.search(el.get("id") or "") or _COMMENT_CLASSES.search(el.get("class") or ""))
+
+
+def _is_comments_or_list(el: etree._Element) -> bool:
+    """``REMOVE_COMMENTS_AND_LISTS_XPATH``: a comment section or comment list."""
+    if el.tag not in ("ol", "ul"):
+        return _is_comments(el)
+    return bool(_COMMENT_LIST_IDS.search(el.get("id") or "") or _COMMENT_CLASSES.search(el.get("class") or ""))
+
+
+def _delete(elements: list[etree._Element]) -> None:
+    for el in elements:
+        delete_element(el)  # keeps the tail text, as prune_unwanted_nodes does
+
+
+def prune_raw(tree: HtmlElement, id_class: str) -> None:
+    """trafilatura's raw-tree prunes for a precision run without comments (``RAW_TREE_PRUNE_XPATH``
+    then ``REMOVE_COMMENTS_AND_LISTS_XPATH``); ``id_class`` is the page's ``id`` and ``class``
+    strings (:data:`_ID_CLASS`)."""
+    if _RAW_PRUNE_GATE.search(id_class):
+        _delete([el for el in _APPENDED_CANDIDATES(tree) if _is_appended(el)])
+        _delete(_SHARE_BUTTONS(tree))
+    if _COMMENTS_GATE.search(id_class):
+        _delete([el for el in _RAW_COMMENT_CANDIDATES(tree) if _is_comments_or_list(el)])
+
+
+def prune_comments(cleaned: HtmlElement, id_class: str) -> None:
+    """``REMOVE_COMMENTS_XPATH`` on the cleaned tree (``id_class`` as for :func:`prune_raw`)."""
+    if _COMMENTS_GATE.search(id_class):
+        _delete([el for el in _COMMENT_CANDIDATES(cleaned) if _is_comments(el)])
 
 
 @dataclass
@@ -232,15 +293,6 @@ def _options(mode: str, include_tables: bool, fast: bool, url: str | None) -> Ex
     return options
 
 
-def _prune_raw(tree: HtmlElement, id_class: str) -> None:
-    """trafilatura's raw-tree prunes for a precision run without comments, each skipped when no
-    ``id`` or ``class`` of the page (``id_class``) can match it."""
-    if _RAW_PRUNE_GATE.search(id_class):
-        prune_unwanted_nodes(tree, RAW_TREE_PRUNE_XPATH)
-    if _COMMENTS_GATE.search(id_class):
-        prune_unwanted_nodes(tree, REMOVE_COMMENTS_AND_LISTS_XPATH)
-
-
 def needs_comparison(body: etree._Element, text: str, page_chars: int) -> bool:
     """Could trafilatura's comparison with readability and jusText change this precision result?
 
@@ -266,17 +318,17 @@ def precision_sequence(tree: HtmlElement, url: str | None, include_tables: bool 
     id_class = "\n".join(_ID_CLASS(tree))
     is_forum = _forum_thread_page(tree)
     raw = copy(tree)
-    _prune_raw(raw, id_class)
+    prune_raw(raw, id_class)
     cleaned = convert_tags(tree_cleaning(raw, options), options, url)
-    if not is_forum and _COMMENTS_GATE.search(id_class):
-        prune_unwanted_nodes(cleaned, REMOVE_COMMENTS_XPATH)
+    if not is_forum:
+        prune_comments(cleaned, id_class)
     page_chars = len(cleaned.text_content())
     body, text = extract_content(cleaned, options)
     if needs_comparison(body, text, page_chars):
         # the comparison's inputs, as trafilatura_sequence has them: the pruned raw tree and
         # the same cleaned before the tag conversion
         raw = copy(tree)
-        _prune_raw(raw, id_class)
+        prune_raw(raw, id_class)
         backup = tree_cleaning(copy(raw), options)
         body, text = compare_extraction(backup, raw, body, text, _options("precision", include_tables, False, url))
     return body, text

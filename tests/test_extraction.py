@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from copy import copy
 from pathlib import Path
 
 import pytest
 from lxml.etree import tostring
 from lxml.html import HtmlElement
 from trafilatura import bare_extraction
+from trafilatura.htmlprocessing import convert_tags, prune_unwanted_nodes, tree_cleaning
+from trafilatura.xpaths import RAW_TREE_PRUNE_XPATH, REMOVE_COMMENTS_AND_LISTS_XPATH, REMOVE_COMMENTS_XPATH
 
 from pipelines import extraction
 from pipelines.core import Cleaner
@@ -39,6 +42,60 @@ def _bare(tree: HtmlElement, url: str | None) -> str:
 def _ours(tree: HtmlElement, url: str | None) -> str:
     body, text = extraction.precision_sequence(tree, url)
     return extraction.xmltotxt(body, False) if text else ""
+
+
+#: a page for the prunes: comment sections and lists (and look-alikes that stay), infinite-scroll
+#: containers with and without the headline, share buttons; nested matches and tail text
+PRUNE_PAGE = """<html><body>
+<h1>Headline</h1>
+<div id="comments"><p>A comment</p><ul class="comment-list"><li>nested</li></ul></div>tail one
+<div class="commentary"><p>Commentary stays.</p></div>
+<section class="post-comments x"><p>gone</p></section>
+<ol id="disqus_thread"><li>an ol keeps a disqus id</li></ol>
+<ol id="Comments-2"><li>gone</li></ol><ul class="article-comments"><li>gone</li></ul>
+<dl class="comment-items"><dt>a</dt><dd>b</dd></dl>
+<details id="comol"><summary>s</summary></details>
+<span class="comment">spans stay</span><div class="x-comment">stays</div>
+<div class="infinite-scroll"><p>next story</p></div>tail two
+<div class="infinite-scroll"><h1>The article itself</h1><p>kept</p></div>
+<div class="mvp-post-add-box"><h1>Appended</h1></div><aside id="infinitescroll">x</aside>
+<section class="elementor-share-buttons"><a href="#">Share</a></section>
+<div class="wrap elementor-share-buttons--view"><div id="dsq-comments">y</div></div>
+</body></html>"""
+
+
+def _prune_trees() -> list[HtmlElement]:
+    trees = [_tree(PRUNE_PAGE.encode())]
+    trees += [_tree(case.page().body) for case in CASES]
+    return [tree for tree in trees if tree is not None]
+
+
+def test_prunes_are_trafilaturas() -> None:
+    """prune_raw and prune_comments remove what trafilatura's own XPath prunes remove."""
+    options = extraction._options("precision", True, True, None)
+    for tree in _prune_trees():
+        id_class = "\n".join(extraction._ID_CLASS(tree))
+        theirs, ours = copy(tree), copy(tree)
+        prune_unwanted_nodes(theirs, RAW_TREE_PRUNE_XPATH)
+        prune_unwanted_nodes(theirs, REMOVE_COMMENTS_AND_LISTS_XPATH)
+        extraction.prune_raw(ours, id_class)
+        assert tostring(ours) == tostring(theirs)
+        theirs = convert_tags(tree_cleaning(copy(tree), options), options)
+        ours = copy(theirs)
+        prune_unwanted_nodes(theirs, REMOVE_COMMENTS_XPATH)
+        extraction.prune_comments(ours, id_class)
+        assert tostring(ours) == tostring(theirs)
+
+
+def test_prune_page_is_pruned() -> None:
+    tree = _tree(PRUNE_PAGE.encode())
+    assert tree is not None
+    extraction.prune_raw(tree, "\n".join(extraction._ID_CLASS(tree)))
+    text = tree.text_content()
+    for kept in ("Commentary stays", "disqus id", "spans stay", "The article itself", "tail one", "tail two"):
+        assert kept in text
+    for gone in ("A comment", "next story", "Appended", "Share", "gone"):
+        assert gone not in text
 
 
 def test_fixture_pages_exist() -> None:
