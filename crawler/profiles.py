@@ -16,6 +16,8 @@ articles. Keys (all optional but ``name`` and ``base_url``)::
     follow_allow = ['/tech/page/\\d+'] # non-article pages worth following from sections
     follow_depth = 1                  # link hops from a section page
     serve = "fixtures/demo_site/site" # demo only: serve this folder on 127.0.0.1 during the crawl
+    allow_private_addresses = false   # true, or ["127.0.0.1", "10.1.0.0/16"]: non-public addresses
+                                      # this site's hosts may resolve to (crawler/safety.py)
     [settings]                        # Scrapy settings applied when this site is crawled alone
 
 Relative sources are joined to ``base_url``. No Scrapy import here.
@@ -23,6 +25,7 @@ Relative sources are joined to ``base_url``. No Scrapy import here.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -35,6 +38,7 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 _KNOWN = {
     "name", "base_url", "allowed_domains", "language", "robots_sitemaps", "sitemaps", "feeds", "sections",
     "article_allow", "article_deny", "follow_allow", "follow_depth", "serve", "settings", "description",
+    "allow_private_addresses",
 }
 
 
@@ -58,6 +62,7 @@ class SiteProfile:
     follow_allow: tuple[str, ...] = ()
     follow_depth: int = 1
     serve: str | None = None
+    allow_private_addresses: bool | tuple[str, ...] = False
     settings: dict[str, Any] = field(default_factory=dict)
     _allow: tuple[re.Pattern[str], ...] = field(default=(), repr=False, compare=False)
     _deny: tuple[re.Pattern[str], ...] = field(default=(), repr=False, compare=False)
@@ -119,6 +124,16 @@ def load_profile(path: str | Path) -> SiteProfile:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ProfileError(f"{path}: {key} must be a list of strings")
         data[key] = tuple(value)
+    allow = data.get("allow_private_addresses", False)
+    if isinstance(allow, list) and all(isinstance(v, str) for v in allow):
+        allow = data["allow_private_addresses"] = tuple(allow)
+        for network in allow:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError as exc:
+                raise ProfileError(f"{path}: allow_private_addresses: {exc}") from exc
+    elif not isinstance(allow, bool):
+        raise ProfileError(f"{path}: allow_private_addresses must be true, false or a list of networks")
     if not isinstance(data.get("follow_depth", 1), int) or data.get("follow_depth", 1) < 0:
         raise ProfileError(f"{path}: follow_depth must be a non-negative integer")
     return SiteProfile(**data)

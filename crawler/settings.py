@@ -36,10 +36,19 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # no control port: a scheduled crawl needs none
 # offsite filtering (OffsiteMiddleware) uses the profiles' allowed_domains: on by default
+# host names resolving to non-public addresses are refused unless the profile allows them
+TWISTED_DNS_RESOLVER = "crawler.safety.SafeResolver"
+NEWSCLEAN_SAFETY_ENABLED = True  # never turn off on a shared machine
 
 # -- the pipeline ------------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.SeenArticleMiddleware": 50,
+    # after OffsiteMiddleware (50): non-http(s) schemes, offsite even with dont_filter, literal
+    # private / loopback / metadata addresses and hosts the resolver refused (crawler/safety.py)
+    "crawler.safety.SafeRequestMiddleware": 60,
+    # Scrapy's, stopping at DOWNLOAD_MAXSIZE while unpacking, with gzip bombs counted
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawler.safety.CountedHttpCompressionMiddleware": 590,
     "crawler.middlewares.BackoffMiddleware": 560,  # just above RetryMiddleware (550) on the way back
 }
 ITEM_PIPELINES = {

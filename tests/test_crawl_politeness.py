@@ -73,7 +73,8 @@ def test_retries_429_and_503_with_backoff_and_obeys_robots(site: Site, tmp_path:
     sites = tmp_path / "sites"
     sites.mkdir()
     (sites / "local.toml").write_text(
-        f'base_url = "{site.base}"\nallowed_domains = ["127.0.0.1"]\nfeeds = ["/feed.xml"]\n'
+        f'base_url = "{site.base}"\nallowed_domains = ["127.0.0.1"]\nallow_private_addresses = ["127.0.0.1"]\n'
+        'feeds = ["/feed.xml"]\n'
         "article_allow = ['/a\\d\\.html$']\n"
         "[settings]\nDOWNLOAD_DELAY = 0\nAUTOTHROTTLE_START_DELAY = 0.0\n",
         encoding="utf-8",

@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from lxml import etree
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils._compression import _DecompressionMaxSizeExceeded
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 from twisted.python.failure import Failure
@@ -36,6 +36,7 @@ from crawler.demo_server import DemoServer
 from crawler.items import RawPage
 from crawler.middlewares import ARTICLE_META
 from crawler.profiles import PROJECT_DIR, SITES_DIR, ProfileError, SiteProfile, resolve_sites
+from crawler.safety import read_xml
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +44,6 @@ logger = logging.getLogger(__name__)
 DISCOVERY_PRIORITY = 10_000_000
 SECTION_PRIORITY = 9_000_000
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-_XML_PARSER = etree.XMLParser(recover=True, remove_comments=True, resolve_entities=False, no_network=True)
 
 
 def parse_date(text: str | None) -> datetime | None:
@@ -81,13 +81,11 @@ def _child_text(element: Any, *names: str) -> str | None:
     return None
 
 
-def parse_sitemap(body: bytes) -> tuple[str, list[tuple[str, datetime | None]]]:
+def parse_sitemap(body: bytes | Any) -> tuple[str, list[tuple[str, datetime | None]]]:
     """``("sitemapindex" | "urlset" | "", [(loc, date), ...])``; the date is the Google News
-    ``publication_date`` when present, else ``lastmod``."""
-    try:
-        root = etree.fromstring(body, parser=_XML_PARSER)
-    except etree.XMLSyntaxError:
-        return "", []
+    ``publication_date`` when present, else ``lastmod``. ``body``: bytes, or a root element read
+    by :func:`crawler.safety.read_xml` (no entity is ever expanded)."""
+    root = read_xml(body).root if isinstance(body, bytes) else body
     if root is None:
         return "", []
     kind = _local(root.tag)
@@ -102,12 +100,10 @@ def parse_sitemap(body: bytes) -> tuple[str, list[tuple[str, datetime | None]]]:
     return kind, entries
 
 
-def parse_feed(body: bytes) -> list[tuple[str, datetime | None]]:
-    """Entry links and dates of an RSS 2.0, RSS 1.0 (RDF) or Atom feed."""
-    try:
-        root = etree.fromstring(body, parser=_XML_PARSER)
-    except etree.XMLSyntaxError:
-        return []
+def parse_feed(body: bytes | Any) -> list[tuple[str, datetime | None]]:
+    """Entry links and dates of an RSS 2.0, RSS 1.0 (RDF) or Atom feed (bytes, or a root element
+    read by :func:`crawler.safety.read_xml`)."""
+    root = read_xml(body).root if isinstance(body, bytes) else body
     if root is None:
         return []
     entries = []
@@ -260,8 +256,16 @@ class NewsSpider(Spider):
         profile = self.profile_of(response)
         body = response.body
         if body[:2] == b"\x1f\x8b":
-            body = gunzip(body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
-        kind, entries = parse_sitemap(body)
+            try:
+                body = gunzip(body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
+            except (OSError, EOFError, _DecompressionMaxSizeExceeded) as exc:
+                reason = "too_large_unpacked" if isinstance(exc, _DecompressionMaxSizeExceeded) else "broken_gzip"
+                self._bad_xml(reason, response.url)
+                return
+        document = read_xml(body)
+        if document.problem:
+            self._bad_xml(document.problem, response.url)
+        kind, entries = parse_sitemap(document.root)
         if kind == "sitemapindex":
             for url, when in entries:
                 if self._too_old(when):
@@ -273,14 +277,17 @@ class NewsSpider(Spider):
         elif kind == "urlset":
             for url, when in entries:
                 yield from self._article(profile, url, when, "sitemap")
-        else:
+        elif document.problem is None:
             self._count("skipped/unreadable_sitemap")
             logger.warning("not a sitemap: %s", response.url)
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
         profile = self.profile_of(response)
-        entries = parse_feed(response.body)
-        if not entries:
+        document = read_xml(response.body)
+        if document.problem:
+            self._bad_xml(document.problem, response.url)
+        entries = parse_feed(document.root)
+        if not entries and not document.problem:
             self._count("skipped/empty_feed")
         for url, when in entries:
             yield from self._article(profile, response.urljoin(url), when, "feed")
@@ -352,6 +359,13 @@ class NewsSpider(Spider):
             return
         self._count(f"article_error/{failure.type.__name__ if failure.type else 'error'}")
         logger.warning("article not fetched: %s", failure.getErrorMessage())
+
+    def _bad_xml(self, reason: str, url: str) -> None:
+        """A sitemap or feed that is not XML, declares entities, or is broken (its whole entries
+        are used), counted and logged once with its URL."""
+        self._count(f"bad_xml/{reason}")
+        logger.warning("%s: %s (%s)", "sitemap or feed refused" if reason == "entities" else "damaged sitemap or feed",
+                       url, reason)
 
     def _count(self, key: str) -> None:
         assert self.crawler.stats is not None
