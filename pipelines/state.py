@@ -183,6 +183,7 @@ class SQLiteStateStore:
                 by_target.setdefault(target, set()).add(content_hash)
         written: set[str] = set()
         for target, wanted in by_target.items():
+            cut_partial_line(target)
             written |= hashes_in(target, wanted)
         with self._lock, self._transaction():
             for content_hash, _ in rows:
@@ -239,6 +240,21 @@ def _lines(path: Path) -> Iterator[bytes]:
                 return
     except FileNotFoundError:
         return
+
+
+def cut_partial_line(target: str | Path) -> int:
+    """Cut the line a killed run left half-written at the end of a plain target file (a new run
+    may never append to that file again); bytes removed. Only a store settling claims alone (no
+    other run has the state open, so none writes to its files) calls it."""
+    path = Path(target)
+    if path.suffix == ".gz" or not path.is_file():
+        return 0
+    from pipelines.writer import truncate_partial_line
+
+    removed = truncate_partial_line(path)
+    if removed:
+        logger.warning("%s: cut a partial last line of %d bytes left by a killed run", path, removed)
+    return removed
 
 
 def hashes_in(target: str | Path, wanted: Iterable[str]) -> set[str]:
