@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import inspect
 import signal
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -30,6 +31,9 @@ from pipelines.timeout import PageTimeout, time_limit
 
 HOSTILE = FIXTURES / "hostile"
 CASES = sorted(p for p in HOSTILE.iterdir() if (p / "expected.json").exists())
+# pages that once made a rule regex backtrack for hours: run in a child process with a bound
+REDOS = [p for p in CASES if p.name.startswith("redos_")]
+IN_PROCESS = [p for p in CASES if p not in REDOS]
 MB = 1_000_000
 
 PARAS = [
@@ -106,10 +110,8 @@ def assert_alarm_cleared(handler_before: Any) -> None:
 # --- the fixture cases ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("folder", CASES, ids=[p.name for p in CASES])
-def test_hostile_fixture(cleaner: Cleaner, folder: Path) -> None:
+def check_expected(folder: Path, result: Record | Drop) -> None:
     expected: dict[str, Any] = orjson.loads((folder / "expected.json").read_bytes())
-    result = cleaner.clean(fixture_page(folder))
     if "drop" in expected:
         assert_drop(result, expected["drop"])
         return
@@ -120,6 +122,11 @@ def test_hostile_fixture(cleaner: Cleaner, folder: Path) -> None:
         assert snippet not in record["text"], snippet
     if "language" in expected:
         assert record["language"] == expected["language"]
+
+
+@pytest.mark.parametrize("folder", IN_PROCESS, ids=[p.name for p in IN_PROCESS])
+def test_hostile_fixture(cleaner: Cleaner, folder: Path) -> None:
+    check_expected(folder, cleaner.clean(fixture_page(folder)))
 
 
 def test_fixture_tree_is_complete() -> None:
@@ -364,3 +371,63 @@ def test_the_run_goes_on_after_each_hostile_page(alarm_handler: Any) -> None:
     assert len(reasons) == len(hostile)
     assert {"timeout", "too_large_unpacked", "too_deep", "not_html", "empty", "record"} <= set(reasons)
     assert_alarm_cleared(alarm_handler)
+
+
+# --- regular expressions that backtrack --------------------------------------------------------
+
+#: Starts of ids, classes and lines that the rules look for, and pieces repeated after them: the
+#: shapes that make a pattern with nested or overlapping repeats backtrack exponentially.
+ATTACK_PREFIXES = [
+    "ad", "ads", "pub", "taboola", "share", "social", "cookie-banner", "didomi", "onetrust", "ticker", "market-data",
+    "comment", "comments", "related", "breadcrumb", "byline", "author", "newsletter", "paywall", "caption", "credit",
+    "tags", "Published ", "Updated ", "Publié le ", "Mis à jour ", "Par ", "By ", "Photo ", "(Photo : ", "Publicité",
+    "Lire aussi", "Read more", "Nous utilisons des cookies", "We use cookies", "Accueil | ", "Home > ", "CAC 40 ",
+]
+ATTACK_PIECES = [
+    "_a", "-a", "a_", " a", ".a", "a ", "1 ", "1,", "_", "-", " ", "a", "1", "à ", "'a", "’a", ",1", " 1", "% ", "a-",
+    "A", "AB", "A ", "1.1.11", "1/", "le ", "11", "1:", "h1", " -", "| ", "Aa", "a.", "A.", "«", "» ", "—", "…",
+]
+_CHILD = """
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from lxml.html import document_fromstring
+from test_hostile import ATTACK_PIECES, ATTACK_PREFIXES, fixture_page
+from pipelines.core import Cleaner, CleanOptions, Drop
+from pipelines.dom import DomRuleSet
+from pipelines.residue import TextRuleSet
+cleaner = Cleaner(CleanOptions(time_limit=5.0))
+for folder in sys.argv[2:]:
+    result = cleaner.clean(fixture_page(Path(folder)))
+    print(folder, result.reason if isinstance(result, Drop) else "record", flush=True)
+attacks = [prefix + piece * 40 + "!" for prefix in ATTACK_PREFIXES for piece in ATTACK_PIECES]
+html = "".join(f'<div id="{a}" class="{a}">x</div>' for a in attacks if '"' not in a)
+found = DomRuleSet().find(document_fromstring("<html><body>" + html + "</body></html>"))
+rules = TextRuleSet()
+for lang in [*rules.languages, None]:
+    rules.apply(attacks, lang)
+print("attacks", len(attacks), len(found), flush=True)
+"""
+
+
+def test_no_rule_pattern_backtracks_for_ever() -> None:
+    """The re module holds SIGALRM until a match returns, so a pattern that backtracks
+    exponentially hangs a worker past any time limit. Every DOM and line rule meets ids, classes
+    and lines built to trigger that, and the redos_* fixtures must clean normally, in a child
+    process given 120 s for what takes about a second."""
+    tests = Path(__file__).resolve().parent
+    try:
+        done = subprocess.run(
+            [sys.executable, "-W", "error", "-c", _CHILD, str(tests), *map(str, REDOS)],
+            capture_output=True, text=True, timeout=120, check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"still matching after 120 s: a rule pattern backtracks ({(exc.stdout or b'')[-500:]!r})")
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert lines[-1].startswith(f"attacks {len(ATTACK_PREFIXES) * len(ATTACK_PIECES)} ")
+    outcomes = dict(line.rsplit(" ", 1) for line in lines[:-1])
+    assert set(outcomes) == {str(p) for p in REDOS} and len(REDOS) >= 2
+    for folder in REDOS:  # the same expectations as the in-process fixtures
+        expected = orjson.loads((folder / "expected.json").read_bytes())
+        assert outcomes[str(folder)] == expected.get("drop", "record"), folder.name

@@ -67,7 +67,7 @@ DOM_RULES: tuple[DomRule, ...] = (
             rf"|taboola|outbrain|OUTBRAIN){_SFX}",
             "ad slots, ad labels and sponsored widgets ('pub-date' is a date, not a 'pub' slot)"),
     DomRule("ad_slot_id", "ad_label", "id",
-            r"(?:ad|ads|advert|div-gpt-ad|google_ads|taboola|outbrain|pub)(?:[-_]+[\w]+)*"),
+            r"(?:ad|ads|advert|div-gpt-ad|google_ads|taboola|outbrain|pub)(?:[-_][-\w]*\w)?"),
     DomRule("ad_label_attr", "ad_label", "xpath",
             "//*[@data-ad or @data-ad-slot or @data-google-query-id or @data-adunit]"),
     # --- share_count -------------------------------------------------------------------------

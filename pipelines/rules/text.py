@@ -226,7 +226,7 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"[ /.-]\d{2,4}|\d{1,2}\s?[h:]\s?\d{2}|à|le|,|\||-|mis à jour|\d+ (?:min|minutes?|heures?|h|jours?)))*\.?",
              note="'Publié le 23/11/16 à 07h41' left by a <time> line; a sentence never matches whole"),
     TextRule("en_dateline", "kicker", "en",
-             r"(?:Published|Updated|Posted|Last updated|PUBLISHED|UPDATED)(?: on| at)?(?:\s?(?:[A-Z][a-z]{2,8}\.? \d{1,2},? \d{4}"
+             r"(?:Published|Updated|Posted|Last updated|PUBLISHED|UPDATED)(?: on| at)?(?>\s?(?:[A-Z][a-z]{2,8}\.? \d{1,2},? \d{4}"
              r"|\d{1,2} [A-Z][a-z]{2,8}\.? \d{4}|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{1,2}:\d{2}(?: ?[ap]\.?m\.?)?|[A-Z]{2,4}"
              r"|at|on|,|\||-|updated|Updated|\d+ (?:min|mins|minutes|hours?|days?) ago))*\.?",
              case=True),
