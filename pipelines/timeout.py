@@ -22,8 +22,10 @@ class PageTimeout(BaseException):
     """
 
 
-def _on_alarm(signum: int, frame: object) -> None:
-    raise PageTimeout
+#: After the first alarm, the interval at which it is raised again until the page ends: code on
+#: the way may still swallow one (a bare ``except:``, a garbage-collector callback or ``__del__``
+#: method, where Python only reports an exception as "ignored").
+RETRY_INTERVAL = 0.05
 
 
 @contextmanager
@@ -31,12 +33,22 @@ def time_limit(seconds: float | None) -> Iterator[bool]:
     if not seconds or seconds <= 0 or threading.current_thread() is not threading.main_thread():
         yield False
         return
-    previous = signal.signal(signal.SIGALRM, _on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    active = True
+
+    def on_alarm(signum: int, frame: object) -> None:
+        if active:
+            raise PageTimeout
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds, RETRY_INTERVAL)
     try:
         yield True
     finally:
-        try:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-        finally:  # the alarm may fire just before the line above: restore the handler anyway
-            signal.signal(signal.SIGALRM, previous)
+        while True:  # an alarm may land in here too: the timer must end whatever happens
+            try:
+                active = False
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, previous)
+                break
+            except PageTimeout:
+                continue

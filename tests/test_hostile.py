@@ -324,6 +324,23 @@ def test_time_limit_is_restored_after_each_page(cleaner: Cleaner, alarm_handler:
     assert_alarm_cleared(alarm_handler)
 
 
+def test_time_limit_survives_a_swallowed_alarm(alarm_handler: Any) -> None:
+    """An alarm lost on the way (a bare ``except:``, a garbage-collector callback, a ``__del__``)
+    is raised again: the page still ends."""
+    swallowed = 0
+    give_up = time.monotonic() + 30  # only so a regression ends; no speed is asserted
+    with pytest.raises(PageTimeout), time_limit(0.05):
+        try:
+            while time.monotonic() < give_up:
+                sum(range(10_000))
+        except PageTimeout:  # what a bare except in a library would do
+            swallowed += 1
+        while time.monotonic() < give_up:
+            sum(range(10_000))
+    assert swallowed == 1
+    assert_alarm_cleared(alarm_handler)
+
+
 def test_time_limit_restores_a_custom_alarm_handler(cleaner: Cleaner) -> None:
     def mine(signum: int, frame: object) -> None:
         raise AssertionError("no alarm expected")
