@@ -28,7 +28,7 @@ from test_crawl import expected_once
 
 from pipelines.state import STATE_FILE, SQLiteStateStore
 
-SEED = 20261122
+SEED = int(os.environ.get("NEWSCLEAN_KILL_SEED", "20261122"))  # other seeds: other kill moments
 KILLS = 3
 CORPUS = ROOT / "fixtures" / "corpus"
 
@@ -39,11 +39,11 @@ def lines_of(path: Path) -> int:
 
 def kill_at_random_moment(process: subprocess.Popen[bytes], out: Path, rng: random.Random, remaining: int,
                           start_window: float, extra: float) -> dict[str, Any]:
-    """SIGKILL ``process`` after ``n`` more lines of ``out`` (random in [0, remaining - 2]) and a
+    """SIGKILL ``process`` after ``n`` more lines of ``out`` (random in [0, remaining / 2)) and a
     random delay (within ``start_window`` s when ``n`` is 0, else within ``extra`` s). Returns
     what happened: whether the kill found the process alive, the lines before and after."""
     before = lines_of(out)
-    wanted = rng.randrange(max(remaining - 1, 1))  # not the very last: the run must still be alive
+    wanted = rng.randrange(max(remaining // 2, 1))  # at least half the work left: the run is still alive
     delay = rng.uniform(0, start_window if wanted == 0 else extra)
     deadline = time.monotonic() + 300
     while wanted and lines_of(out) < before + wanted and process.poll() is None and time.monotonic() < deadline:
@@ -148,7 +148,7 @@ def test_offline_run_killed_at_random_moments_then_resumed(tmp_path: Path) -> No
         args = clean_command(out, state, "-j", "2", *(["--resume"] if run else []))
         process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         if run < KILLS:
-            kill = kill_at_random_moment(process, out, rng, len(expected) - lines_of(out), start_window=1.5,
+            kill = kill_at_random_moment(process, out, rng, len(expected) - lines_of(out), start_window=0.6,
                                          extra=0.05)
             kills.append(kill)
             assert process.stderr is not None
@@ -157,7 +157,7 @@ def test_offline_run_killed_at_random_moments_then_resumed(tmp_path: Path) -> No
             _, log = process.communicate(timeout=300)
             assert process.returncode == 0, log.decode()[-3000:]
     print(f"offline kills: {[{k: v for k, v in x.items() if k != 'family'} for x in kills]}")
-    assert sum(k["landed"] for k in kills) >= 1
+    assert sum(k["landed"] for k in kills) >= KILLS - 1  # a resumed run with little left may end first
     assert all(k["returncode"] == -signal.SIGKILL for k in kills if k["landed"])
     records = whole_records(out)  # whole lines only (a cut line was repaired before appending)
     assert canonical(records) == canonical(expected)  # nothing lost, nothing twice, same bytes
