@@ -171,6 +171,15 @@ def allowances_of(spider: Any) -> list[Allowance]:
     return found
 
 
+def domains_of(spider: Any) -> tuple[str, ...]:
+    """Where a spider may go: each profile's ``allowed_domains``, or its base URL's host when it
+    names none (as ``SiteProfile.on_site``); else the spider's ``allowed_domains`` (empty: any)."""
+    profiles = getattr(spider, "profiles", None)
+    if profiles:
+        return tuple(d for p in profiles for d in (p.allowed_domains or (urlsplit(p.base_url).hostname or "",)))
+    return tuple(getattr(spider, "allowed_domains", None) or ())
+
+
 class SafeRequestMiddleware:
     """Refuse unsafe requests before they are sent (IgnoreRequest). See the module docstring.
 
@@ -192,8 +201,7 @@ class SafeRequestMiddleware:
 
     def spider_opened(self) -> None:
         spider = self.crawler.spider
-        domains = tuple(getattr(spider, "allowed_domains", None) or ())
-        self.guard.configure(allowances_of(spider), domains, self.crawler.stats)
+        self.guard.configure(allowances_of(spider), domains_of(spider), self.crawler.stats)
 
     def process_request(self, request: Request) -> None:
         reason = self.guard.url_problem(request.url)
@@ -304,6 +312,6 @@ def read_xml(body: bytes) -> XmlDocument:
 
 __all__ = [
     "GUARD", "METADATA_ADDRESSES", "REASONS", "XML_PROBLEMS", "Allowance", "CountedHttpCompressionMiddleware",
-    "Guard", "SafeRequestMiddleware", "SafeResolver", "XmlDocument", "address_problem", "allowances_of",
+    "Guard", "SafeRequestMiddleware", "SafeResolver", "XmlDocument", "address_problem", "allowances_of", "domains_of",
     "literal_address", "parse_allowance", "read_xml",
 ]

@@ -41,6 +41,7 @@ from crawler.safety import (
     SafeResolver,
     address_problem,
     allowances_of,
+    domains_of,
     read_xml,
 )
 from crawler.spiders.news import parse_feed, parse_sitemap
@@ -103,6 +104,20 @@ def test_allowed_domains_are_enforced_even_without_offsite_filtering() -> None:
     assert guard.url_problem("https://news.example./a.html") is None
     assert guard.url_problem("https://evilnews.example/a.html") == "offsite"
     assert guard.url_problem("https://news.example.evil.example/a.html") == "offsite"
+
+
+def test_a_profile_without_allowed_domains_stays_on_its_base_host(tmp_path: Path) -> None:
+    site = tmp_path / "bare.toml"
+    site.write_text('base_url = "https://news.example"\n')
+    other = tmp_path / "other.toml"
+    other.write_text('base_url = "https://www.other.example"\nallowed_domains = ["other.example"]\n')
+    spider = type("S", (), {"profiles": [load_profile(site), load_profile(other)], "allowed_domains": []})()
+    assert domains_of(spider) == ("news.example", "other.example")
+    guard = Guard()
+    guard.configure(allowances_of(spider), domains_of(spider), None)
+    assert guard.url_problem("https://news.example/a.html") is None
+    assert guard.url_problem("https://cdn.other.example/a.html") is None
+    assert guard.url_problem("https://elsewhere.example/a.html") == "offsite"
 
 
 def test_profile_allowances() -> None:
