@@ -22,7 +22,7 @@ from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HTMLParser, HtmlProc
 
 from pipelines.decode import decode_html
 from pipelines.dom import DomRuleSet
-from pipelines.extraction import MODES, extract
+from pipelines.extraction import MODES, extract, prepare
 from pipelines.hashing import content_hash
 from pipelines.language import LanguageDetector
 from pipelines.limits import CorruptGzip, UnpackedTooLarge, gunzip_limited, is_gzip
@@ -185,6 +185,7 @@ class Cleaner:
         self.dom_rules = DomRuleSet()
         self.text_rules = TextRuleSet()
         self.detector = LanguageDetector(sample_chars=self.options.language_sample)
+        prepare()  # trafilatura's lazily loaded data (jusText stoplists), loaded here, not in a page
         self._parser = HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
         # lxml.html's class lookup is a Python method called for every element object lxml makes
         # (hundreds of thousands a page across our passes and trafilatura's): a C lookup instead,

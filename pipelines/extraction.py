@@ -51,7 +51,7 @@ if not trafilatura.__version__.startswith(TRAFILATURA_VERSIONS):
     )
 try:
     from trafilatura.core import _forum_thread_page, trafilatura_sequence
-    from trafilatura.external import SANITIZED_XPATH, compare_extraction
+    from trafilatura.external import SANITIZED_XPATH, compare_extraction, jt_stoplist_init
     from trafilatura.htmlprocessing import convert_tags, tree_cleaning
     from trafilatura.main_extractor import extract_content
     from trafilatura.settings import DEFAULT_CONFIG, Extractor
@@ -272,6 +272,14 @@ def mark_preformatted(tree: HtmlElement) -> int:
         pre.append(code)
         wrapped += 1
     return wrapped
+
+
+def prepare() -> None:
+    """Load now what trafilatura loads on first use: jusText's stoplists of every language (about
+    150,000 words, 80 ms, 18 MB), read from about 100 files. Called when a cleaner is built, so
+    that no page pays for it and no page's time limit lands in the middle of those reads."""
+    if trafilatura.external.JT_STOPLIST is None:
+        jt_stoplist_init()
 
 
 _OPTIONS: dict[tuple[str, bool, bool], Extractor] = {}
