@@ -80,7 +80,7 @@ _BODY_WORDS = re.compile(r"post|entry|text|content|body|article", re.IGNORECASE)
 #: The split-body candidates' classes, per tag, as plain strings (no element built per match).
 _CLASSES = {tag: etree.XPath(f"//{tag}/@class", smart_strings=False) for tag in ("div", "section", "article", "main")}
 #: Every ``id`` and ``class`` of a page, as plain strings.
-_ID_CLASS = etree.XPath("//@id|//@class", smart_strings=False)
+_ID_CLASS = etree.XPath(".//@id|.//@class", smart_strings=False)
 
 # trafilatura's raw-tree prunes (``RAW_TREE_PRUNE_XPATH``) and comment prunes
 # (``REMOVE_COMMENTS_AND_LISTS_XPATH`` on the raw tree, ``REMOVE_COMMENTS_XPATH`` on the cleaned
@@ -98,18 +98,18 @@ _COMMENT_CLASSES = re.compile(r"^[Cc]omment(?!ary)|(?:article|post)-comments")
 _RAW_PRUNE_GATE = re.compile(rf"{_APPENDED.pattern}|elementor-share-buttons")
 _COMMENTS_GATE = re.compile(r"[Cc]omment(?!ary)|comol|disqus_thread|dsq-comments")
 _APPENDED_CANDIDATES = etree.XPath(
-    "(//div|//section|//aside)[contains(@id, 'mvp-post-add-') or contains(@class, 'mvp-post-add-')"
+    "(.//div|.//section|.//aside)[contains(@id, 'mvp-post-add-') or contains(@class, 'mvp-post-add-')"
     " or contains(@id, 'infinite') or contains(@class, 'infinite')]"
 )
-_SHARE_BUTTONS = etree.XPath("(//div|//section|//aside)[contains(@class, 'elementor-share-buttons')]")
+_SHARE_BUTTONS = etree.XPath("(.//div|.//section|.//aside)[contains(@class, 'elementor-share-buttons')]")
 _COMMENT_TESTS = (
     "starts-with(@id, 'comment') or starts-with(@id, 'Comment') or starts-with(@id, 'comol')"
     " or starts-with(@id, 'disqus_thread') or starts-with(@id, 'dsq-comments')"
     " or starts-with(@class, 'comment') or starts-with(@class, 'Comment')"
     " or contains(@class, 'article-comments') or contains(@class, 'post-comments')"
 )
-_RAW_COMMENT_CANDIDATES = etree.XPath(f"(//div|//list|//section|//details|//ol|//ul)[{_COMMENT_TESTS}]")
-_COMMENT_CANDIDATES = etree.XPath(f"(//div|//list|//section|//details)[{_COMMENT_TESTS}]")
+_RAW_COMMENT_CANDIDATES = etree.XPath(f"(.//div|.//list|.//section|.//details|.//ol|.//ul)[{_COMMENT_TESTS}]")
+_COMMENT_CANDIDATES = etree.XPath(f"(.//div|.//list|.//section|.//details)[{_COMMENT_TESTS}]")
 
 
 def _is_appended(el: etree._Element) -> bool:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from lxml.etree import tostring
-from lxml.html import HtmlElement
+from lxml.html import HtmlElement, fragment_fromstring
 from trafilatura import bare_extraction
 from trafilatura.htmlprocessing import convert_tags, prune_unwanted_nodes, tree_cleaning
 from trafilatura.xpaths import RAW_TREE_PRUNE_XPATH, REMOVE_COMMENTS_AND_LISTS_XPATH, REMOVE_COMMENTS_XPATH
@@ -65,7 +65,9 @@ PRUNE_PAGE = """<html><body>
 
 
 def _prune_trees() -> list[HtmlElement]:
-    trees = [_tree(PRUNE_PAGE.encode())]
+    # a tree whose root is itself a comment section: trafilatura's prunes only look below the root
+    root = fragment_fromstring('<div id="comments"><div class="comment-x">a</div><ul class="comments">b</ul></div>')
+    trees = [_tree(PRUNE_PAGE.encode()), root]
     trees += [_tree(case.page().body) for case in CASES]
     return [tree for tree in trees if tree is not None]
 
