@@ -9,25 +9,30 @@ whose search walks every link of the page and its footers, and the hostname):
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from html import unescape
 from typing import Any
 
+from lxml import etree
 from lxml.html import HtmlElement
+from trafilatura.json_metadata import JSON_UNICODE_REPLACE, extract_json, extract_json_parse_error
 from trafilatura.metadata import (
+    JSON_MINIFY,
     META_URL,
     Document,
     examine_meta,
     extract_author,
     extract_catstags,
-    extract_meta_json,
     extract_sitename,
     extract_title,
     extract_url,
     find_date,
 )
+from trafilatura.utils import HTML_STRIP_TAGS, trim
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +61,44 @@ def split_authors(value: str | None) -> list[str]:
         if part:
             seen.setdefault(part, None)
     return list(seen)
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+_JSON_LD = etree.XPath('.//script[@type="application/ld+json" or @type="application/settings+json"]')
+
+
+def _unicode_escape(match: re.Match[str]) -> str:
+    return chr(int(match[1], 16))
+
+
+def _string_or_nothing(match: re.Match[str]) -> str:
+    return match[1] or ""
+
+
+def normalize_json(string: str) -> str:
+    """trafilatura's ``normalize_json`` with the surrogate filter as one regex (it is a Python
+    generator over every character of the page's JSON-LD)."""
+    if "\\" in string:
+        string = string.replace("\\n", "").replace("\\r", "").replace("\\t", "")
+        string = JSON_UNICODE_REPLACE.sub(_unicode_escape, string)
+        string = _SURROGATES.sub("", string)
+        string = unescape(string)
+    return trim(HTML_STRIP_TAGS.sub("", string))
+
+
+def extract_meta_json(tree: HtmlElement, metadata: Document) -> Document:
+    """trafilatura's ``extract_meta_json``: the JSON-LD blocks, minified and normalised with a
+    function instead of a template per match, and :func:`normalize_json`."""
+    for elem in _JSON_LD(tree):
+        if not elem.text:
+            continue
+        element_text = normalize_json(JSON_MINIFY.sub(_string_or_nothing, elem.text))
+        try:
+            schema = json.loads(element_text, strict=False)
+            metadata = extract_json(schema, metadata)
+        except json.JSONDecodeError:
+            metadata = extract_json_parse_error(element_text, metadata)
+    return metadata
 
 
 def trafilatura_metadata(tree: HtmlElement, default_url: str | None, date_config: dict[str, Any]) -> Document:

@@ -78,3 +78,39 @@ def test_dom_find_sees_what_a_walk_sees(cleaner: Cleaner) -> None:
             tree = _tree(cleaner, path)
             assert tree is not None
             assert [(el, rule.name) for el, rule in rules.find(tree)] == _reference_find(rules, tree), path
+
+
+JSON_STRINGS = [
+    '{"headline": "Un titre \\u00e9t\\u00e9 \\n \\t", "author": {"name": "A&amp;B"}}',
+    '{"name": "surrogates \\ud83d\\ude00 and a lone \\ud800 one"}',
+    '{"headline":  "spaces  kept  in  strings" ,  "x" : 1 }',
+    'no backslash <b>tags</b> stripped',
+    '{"broken": "json',
+    "",
+]
+
+
+@pytest.mark.parametrize("text", JSON_STRINGS)
+def test_normalize_json_as_trafilatura(text: str) -> None:
+    from trafilatura.json_metadata import normalize_json as theirs
+    from trafilatura.metadata import JSON_MINIFY
+
+    from pipelines.metadata import normalize_json
+
+    assert normalize_json(text) == theirs(text)
+    assert normalize_json(JSON_MINIFY.sub(r"\1", text)) == theirs(JSON_MINIFY.sub(r"\1", text))
+
+
+@pytest.mark.parametrize("path", PAGES, ids=[str(p.parent.relative_to(FIXTURES)) for p in PAGES])
+def test_meta_json_as_trafilatura(cleaner: Cleaner, path: Path) -> None:
+    from trafilatura.metadata import extract_meta_json as theirs
+    from trafilatura.settings import Document
+
+    from pipelines.metadata import extract_meta_json
+
+    tree = _tree(cleaner, path)
+    assert tree is not None
+    ours, expected = extract_meta_json(tree, Document()).as_dict(), theirs(tree, Document()).as_dict()
+    for name in ("body", "commentsbody"):  # a fresh empty element in each Document
+        ours.pop(name), expected.pop(name)
+    assert ours == expected
