@@ -62,6 +62,18 @@ _NODE_COUNT = etree.XPath(
 )
 # characters XML (so lxml) refuses in text and attributes: C0 controls but tab, LF, CR; U+FFFE, U+FFFF
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0e-\x1f\ufffe\uffff]")
+# numeric character references, which libxml2 turns into the same characters ('&#x1b', '&#12;')
+_CHAR_REF = re.compile(r"&#(?:[xX]0*([0-9a-fA-F]{1,8})(?![0-9a-fA-F])|0*([0-9]{1,10})(?![0-9]));?")
+_NOT_XML_CODES = frozenset([*range(0x09), 0x0B, *range(0x0E, 0x20), 0xFFFE, 0xFFFF])
+
+
+def _drop_bad_char_ref(m: re.Match[str]) -> str:
+    code = int(m.group(1), 16) if m.group(1) is not None else int(m.group(2))
+    if code == 0x0C:
+        return " "
+    return "" if code in _NOT_XML_CODES else m.group(0)
+
+
 _WORD = re.compile(r"\w+")
 
 
@@ -272,6 +284,8 @@ class Cleaner:
         # a NUL ends the text for libxml2 (the rest of the page is lost), other controls pass the
         # parser but make lxml raise when a later step edits the tree: browsers show none of them
         text = _NOT_XML.sub("", text.replace("\x0c", " "))
+        if "&#" in text:
+            text = _CHAR_REF.sub(_drop_bad_char_ref, text)
         if not text.strip():
             return None
         try:
