@@ -111,8 +111,10 @@ ODD_TEXT = st.text(
     ),
     max_size=40,
 )
-TEXT = st.one_of(st.sampled_from(SENTENCES), ODD_TEXT, st.sampled_from(["&amp;", "&#0;", "&#xD800;", "&nbsp;",
-                                                                            "&#x110000;", "&bogus;", "<!--", "]]>"]))
+TEXT = st.one_of(st.sampled_from(SENTENCES), ODD_TEXT, st.sampled_from([
+    "&amp;", "&#0;", "&#xD800;", "&nbsp;", "&#x110000;", "&bogus;", "<!--", "]]>", "&#x1b", "&#12;", "&#65535;",
+    "&#x0000001F;", "&#99999999999;",
+]))
 
 _RULE_VALUES = {
     kind: st.one_of(*[
@@ -216,7 +218,7 @@ INSERTS = [
     b"\x00", b"\xff\xfe", b"\xef\xbb\xbf", b"\xc3", b"\xe2\x82", b"\xed\xa0\x80", b"<!--", b"-->", b"<script>",
     b"</body>", b"</html>", b"<html>", b"<?xml version='1.0'?>", b"<![CDATA[", b"]]>", b"&#0;", b"&#xD800;",
     b"<div>" * 300, b"<p>", b"</p>" * 50, b"<meta charset='shift_jis'>", b"<meta charset='utf-16'>", b"\r", b"<",
-    b"%PDF-1.4", b"\x1f\x8b",
+    b"%PDF-1.4", b"\x1f\x8b", b"&#x1", b"&#8;", b"&#xFFFE;", b"\x0b", b"\x1f",
 ]
 
 
