@@ -31,6 +31,9 @@ def summary_lines(stats: dict[str, Any]) -> list[str]:
         f"skipped     {group('newsclean/spider/skipped/')}; seen in state "
         f"{stats.get('newsclean/state/skipped/seen_url', 0)}; robots.txt forbidden "
         f"{stats.get('robotstxt/forbidden', 0)}; offsite {stats.get('offsite/filtered', 0)}",
+        f"unsafe      refused: {group('newsclean/safety/refused/')}; gzip bombs "
+        f"{stats.get('newsclean/safety/dropped/too_large_unpacked', 0)}; bad sitemaps or feeds: "
+        f"{group('newsclean/spider/bad_xml/')}",
         f"articles    {stats.get('newsclean/spider/articles', 0)} pages; errors: "
         f"{group('newsclean/spider/article_error/')}",
         f"cleaned     {stats.get('newsclean/clean/forwarded', 0)} of {stats.get('newsclean/clean/total', 0)}; "

@@ -444,6 +444,8 @@ def test_each_hostile_input_is_counted_by_reason(hostile: dict[str, Any]) -> Non
     assert s["robotstxt/forbidden"] == 1
     assert "newsclean/safety/refused/metadata_address" not in s  # such links never leave the spider
     assert not any("ConnectionRefused" in k or "DNSLookup" in k or "CannotResolve" in k for k in s)
+    assert ("unsafe      refused: private_address 2, scheme 1; gzip bombs 1; bad sitemaps or feeds: "
+            "broken 1, entities 3, not_xml 1, too_large_unpacked 1") in hostile["runs"]["hostile"].log
 
 
 def test_each_hostile_input_is_logged_once_with_its_url(hostile: dict[str, Any]) -> None:
