@@ -125,6 +125,22 @@ def test_precision_sequence_is_trafilaturas(case, monkeypatch: pytest.MonkeyPatc
 _LINK_ITEM = "<li><a href='/x'>One of the other stories on the site today</a></li>"
 
 
+@pytest.mark.parametrize("mode", ["balanced", "recall"])
+def test_other_modes_are_trafilaturas(mode: str) -> None:
+    """The balanced and recall modes run trafilatura_sequence whole: bare_extraction's text."""
+    for case in CASES[::4]:
+        page = case.page()
+        tree = _tree(page.body)
+        if tree is None:
+            continue
+        url = page.url or None
+        document = bare_extraction(
+            tree, url=url, include_comments=False, with_metadata=False, favor_recall=mode == "recall"
+        )
+        text, _ = extraction._run(tree, url, mode, True)
+        assert text == (getattr(document, "text", None) or ""), case.id
+
+
 def _article(paragraphs: int, extra: str = "") -> HtmlElement:
     body = "".join(
         f"<p>Paragraph {n} of the story tells what happened in the town on the day of the storm, "
