@@ -19,6 +19,7 @@ import logging
 import multiprocessing
 import os
 import sys
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Generator, Iterable, Iterator
@@ -127,11 +128,17 @@ class Stats:
 _WORKER_CLEANER: Cleaner | None = None
 
 
-def _init_worker(options: CleanOptions) -> None:
-    """Pool initializer: one cleaner per worker process (compiled rules, seeded detector)."""
+def _init_worker(options: CleanOptions, parent_pid: int | None = None) -> None:
+    """Pool initializer: one cleaner per worker process (compiled rules, seeded detector). With
+    ``parent_pid``, the worker ends itself once that process is gone (a run killed with SIGKILL
+    cannot stop its workers, which would otherwise wait for work forever)."""
     global _WORKER_CLEANER
     logging.getLogger("trafilatura").setLevel(logging.ERROR)
     _WORKER_CLEANER = Cleaner(options)
+    if parent_pid is not None:
+        from pipelines.cleanpool import _watch_parent
+
+        threading.Thread(target=_watch_parent, args=(parent_pid,), name="parent-watchdog", daemon=True).start()
 
 
 def _work_chunk(tasks: list[Task]) -> list[Result]:
@@ -159,7 +166,7 @@ class _Pool:
 
     def _new(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(self.jobs, mp_context=self.context, initializer=_init_worker,
-                                   initargs=(self.options,))
+                                   initargs=(self.options, os.getpid()))
 
     def submit(self, chunk: list[Task]) -> Future[list[Result]]:
         try:

@@ -7,7 +7,8 @@ same output). A kill lands at a random moment: after a random number of newly wr
 (0: anywhere in start-up and discovery) plus a random delay, so it falls anywhere in the cycle of
 fetching, cleaning, claiming, writing and committing. After the last, uninterrupted run: every
 expected record exactly once in the union of the outputs, no partial line in any output file,
-and a state store that opens with nothing pending and holds exactly the written records.
+a state store that opens with nothing pending and holds exactly the written records, and no
+process of a killed run left behind.
 """
 
 from __future__ import annotations
@@ -159,6 +160,13 @@ def test_offline_run_killed_at_random_moments_then_resumed(tmp_path: Path) -> No
     print(f"offline kills: {[{k: v for k, v in x.items() if k != 'family'} for x in kills]}")
     assert sum(k["landed"] for k in kills) >= KILLS - 1  # a resumed run with little left may end first
     assert all(k["returncode"] == -signal.SIGKILL for k in kills if k["landed"])
+    # the workers, their forkserver and resource tracker notice their run is gone and exit
+    family = set().union(*(k["family"] for k in kills if k["landed"]))
+    assert family
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and any(alive(p) for p in family):
+        time.sleep(0.2)
+    assert [p for p in family if alive(p)] == []
     records = whole_records(out)  # whole lines only (a cut line was repaired before appending)
     assert canonical(records) == canonical(expected)  # nothing lost, nothing twice, same bytes
     hashes, _, pending = state_rows(state)
