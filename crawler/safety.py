@@ -167,7 +167,8 @@ def allowances_of(spider: Any) -> list[Allowance]:
     for profile in getattr(spider, "profiles", ()):
         any_private, networks = parse_allowance(getattr(profile, "allow_private_addresses", False))
         if any_private or networks:
-            found.append(Allowance(tuple(profile.allowed_domains), any_private, networks))
+            domains = tuple(profile.allowed_domains) or (urlsplit(profile.base_url).hostname or "",)
+            found.append(Allowance(domains, any_private, networks))
     return found
 
 

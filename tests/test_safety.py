@@ -145,6 +145,10 @@ def test_profile_key(tmp_path: Path) -> None:
     site = tmp_path / "intranet.toml"
     site.write_text('base_url = "http://intranet.example"\nallow_private_addresses = ["10.1.0.0/16", "::1"]\n')
     assert load_profile(site).allow_private_addresses == ("10.1.0.0/16", "::1")
+    [allowance] = allowances_of(type("S", (), {"profiles": [load_profile(site)]})())
+    assert allowance.domains == ("intranet.example",)  # no allowed_domains: the base URL's host
+    assert allowance.allows("intranet.example", ip_address("10.1.7.7"), "private_address")
+    assert not allowance.allows("intranet.example", ip_address("10.2.7.7"), "private_address")
     site.write_text('base_url = "http://intranet.example"\nallow_private_addresses = ["10.1.0.0/33"]\n')
     with pytest.raises(ProfileError, match="allow_private_addresses"):
         load_profile(site)
