@@ -21,7 +21,7 @@ _PROTECTED_TAGS = frozenset({"html", "body", "main", "article", "h1"})
 #: The elements a class or id rule can select: the tree and its descendants with an id or a class.
 _WITH_ID_OR_CLASS = etree.XPath("descendant-or-self::*[@id or @class]")
 #: (id, class) pairs whose verdict is kept (cleared when full).
-_VERDICT_CACHE_SIZE = 50_000
+_VERDICT_CACHE_SIZE = 20_000
 
 
 def _combined(rules: Iterable[DomRule]) -> tuple[re.Pattern[str] | None, list[DomRule]]:

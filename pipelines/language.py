@@ -41,12 +41,15 @@ class _NormalisedChars(dict[int, str]):
 
 
 _NORMALISED = _NormalisedChars()
-#: n-grams of a padded word (" word " or " word" at the end of the text), bounded.
-_WORD_NGRAMS: dict[str, tuple[str, ...]] = {}
+#: n-grams of a padded word (" word " or " word" at the end of the text), joined by NUL (which
+#: normalisation turns into a space, so no n-gram holds one): one string per word, not one per
+#: n-gram (about 150 bytes a word). Bounded.
+_WORD_NGRAMS: dict[str, str] = {}
 _WORD_CACHE_SIZE = 50_000
+_SEP = "\x00"
 
 
-def _word_ngrams(padded: str, known: dict[str, list[float]]) -> tuple[str, ...]:
+def _word_ngrams(padded: str, known: dict[str, list[float]]) -> list[str]:
     """The 1-, 2- and 3-grams langdetect reads in one normalised word, in its order."""
     found: list[str] = []
     previous = " "
@@ -65,7 +68,7 @@ def _word_ngrams(padded: str, known: dict[str, list[float]]) -> tuple[str, ...]:
             w = padded[k - 2 : k + 1]
             if w in known:
                 found.append(w)
-    return tuple(found)
+    return found
 
 
 class _Detector(Detector):
@@ -93,13 +96,15 @@ class _Detector(Detector):
             if not word:
                 continue
             padded = f" {word} " if index < last else f" {word}"
-            grams = cache.get(padded)
-            if grams is None:
+            joined = cache.get(padded)
+            if joined is None:
                 grams = _word_ngrams(padded, known)
                 if len(cache) >= _WORD_CACHE_SIZE:
                     cache.clear()
-                cache[padded] = grams
-            result += grams
+                cache[padded] = _SEP.join(grams)
+                result += grams
+            elif joined:
+                result += joined.split(_SEP)
         return result
 
 
