@@ -1,7 +1,8 @@
 """Speed benchmark (not a test): newsclean against bare trafilatura, per core, in the same run.
 
     .venv/bin/python bench/speed.py DATA_DIR [--runs 3] [--limit N] [--offline-runs 3]
-                                    [--memory-pages 10000] [--no-offline] [--json FILE]
+                                    [--offline-pages 2000] [--memory-pages 10000] [--no-offline]
+                                    [--json FILE]
 
 DATA_DIR holds ``html/<id>.html.gz`` and ``truth.jsonl`` (``{"id", "url", "text"}`` per line), as
 ``../shared/bench/scrapinghub`` does. Three parts, each printing medians over the runs:
@@ -15,9 +16,11 @@ DATA_DIR holds ``html/<id>.html.gz`` and ``truth.jsonl`` (``{"id", "url", "text"
    holds on a busy machine); wall pages/s are printed beside it. The ratio is taken run by run.
    One more newsclean pass with a :class:`pipelines.timing.StageClock` on CPU time gives each
    stage's share (the timed runs keep the default no-op clock). Peak RSS is this process's.
-2. **Offline, ``newsclean clean -j 1`` and ``-j 2``** on the same pages (symlinked, with URL
-   sidecars): pages/s as the run counts it (``offline/pages_per_second``), the peak summed RSS
-   of the command's process tree (sampled every 50 ms from ``/proc``), and the speed-up.
+2. **Offline, ``newsclean clean -j 1`` and ``-j 2``** on the same pages repeated to
+   ``--offline-pages`` (symlinks with URL sidecars; enough pages that starting the worker pool
+   does not dominate; repeats are cleaned, then dropped as duplicates): pages/s as the run
+   counts it (``offline/pages_per_second``), the peak summed RSS of the command's process tree
+   (sampled every 50 ms from ``/proc``), and the speed-up.
    ``bench/offline.py`` gives more offline figures (CPU per page, cores actually used).
 3. **Memory over a long input**: ``newsclean clean -j 2`` over the pages repeated to
    ``--memory-pages`` (a folder of symlinks; repeats are cleaned, then dropped as duplicates) and
@@ -207,11 +210,13 @@ def offline_run(folder: Path, jobs: int, work: Path) -> dict[str, Any]:
     }
 
 
-def offline(data_dir: Path, runs: int, memory_pages: int, jobs: tuple[int, ...] = (1, 2)) -> dict[str, Any]:
+def offline(
+    data_dir: Path, runs: int, pages: int, memory_pages: int, jobs: tuple[int, ...] = (1, 2)
+) -> dict[str, Any]:
     result: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="bench-speed-") as tmp:
         work = Path(tmp)
-        link_pages(data_dir, work / "once")
+        link_pages(data_dir, work / "once", pages or None)
         rates: dict[int, list[float]] = {j: [] for j in jobs}
         rss: dict[int, float] = dict.fromkeys(jobs, 0.0)
         for run in range(runs):
@@ -220,6 +225,7 @@ def offline(data_dir: Path, runs: int, memory_pages: int, jobs: tuple[int, ...] 
                 rates[j].append(figures["pages_per_s"])
                 rss[j] = max(rss[j], figures["rss_all_mb"])
             print(f"offline: run {run + 1}/{runs} done", file=sys.stderr)
+        result["pages"] = figures["pages"]
         result["jobs"] = {j: {"pages_per_s": statistics.median(rates[j]), "rss_all_mb": rss[j]} for j in jobs}
         if len(jobs) > 1:
             result["speedup"] = result["jobs"][jobs[-1]]["pages_per_s"] / result["jobs"][jobs[0]]["pages_per_s"]
@@ -254,7 +260,7 @@ def report(figures: dict[str, Any], data_dir: Path, runs: int) -> None:
     if "offline" in figures:
         off = figures["offline"]
         print()
-        print("offline newsclean clean            pages/s   RSS all")
+        print(f"offline newsclean clean ({off['pages']} pages)  pages/s   RSS all")
         for jobs, row in off["jobs"].items():
             print(f"  -j {jobs}                           {row['pages_per_s']:8.1f}  {row['rss_all_mb']:6.0f} MB")
         if "speedup" in off:
@@ -272,6 +278,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--limit", type=int, default=None, help="only the first N pages")
     parser.add_argument("--offline-runs", type=int, default=3)
+    parser.add_argument("--offline-pages", type=int, default=2000, help="pages of the -j runs (0: each page once)")
     parser.add_argument("--memory-pages", type=int, default=10_000, help="0: skip the long-input memory run")
     parser.add_argument("--no-offline", action="store_true", help="per-core figures only")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
@@ -284,7 +291,7 @@ def main() -> int:
     has_cli = subprocess.run([sys.executable, "-m", "pipelines.cli", "clean", "--help"], capture_output=True,
                              cwd=ROOT).returncode == 0
     if has_cli and not args.no_offline:
-        figures["offline"] = offline(args.data_dir, args.offline_runs, args.memory_pages)
+        figures["offline"] = offline(args.data_dir, args.offline_runs, args.offline_pages, args.memory_pages)
     report(figures, args.data_dir, args.runs)
     if args.json:
         args.json.write_bytes(orjson.dumps(figures, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS))
