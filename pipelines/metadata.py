@@ -56,7 +56,8 @@ def split_authors(value: str | None) -> list[str]:
     if not value:
         return []
     seen: dict[str, None] = {}
-    for part in _AUTHOR_SPLIT.split(value):
+    # whitespace folded first: a long run of spaces would make the split quadratic
+    for part in _AUTHOR_SPLIT.split(" ".join(value.split())):
         part = part.strip()
         if part:
             seen.setdefault(part, None)
