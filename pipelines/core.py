@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from lxml import etree
@@ -407,8 +407,4 @@ def clean_page(page: Page, cleaner: Cleaner | None = None) -> Record | Drop:
     return (cleaner or default_cleaner()).clean(page)
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-__all__ = ["DROP_REASONS", "CleanOptions", "Cleaner", "Drop", "Page", "Record", "clean_page", "date", "utcnow"]
+__all__ = ["DROP_REASONS", "CleanOptions", "Cleaner", "Drop", "Page", "Record", "clean_page"]
