@@ -18,10 +18,9 @@ BYLINE_MAX_CHARS = 80
 #: Elements never removed by a rule, whatever their class or id.
 _PROTECTED_TAGS = frozenset({"html", "body", "main", "article", "h1"})
 
-#: The elements a class or id rule can select: the tree and its descendants with an id or a class.
-_WITH_ID_OR_CLASS = etree.XPath("descendant-or-self::*[@id or @class]")
-#: (id, class) pairs whose verdict is kept (cleared when full).
+#: (id, class) pairs, and single ids and class tokens, whose verdict is kept (each cleared when full).
 _VERDICT_CACHE_SIZE = 20_000
+_TOKEN_CACHE_SIZE = 50_000
 
 
 def _combined(rules: Iterable[DomRule]) -> tuple[re.Pattern[str] | None, list[DomRule]]:
@@ -65,8 +64,53 @@ class DomRuleSet:
         self.max_share = max_share
         self._class_re, self._class_rules = _combined(r for r in rules if r.kind == "class")
         self._id_re, self._id_rules = _combined(r for r in rules if r.kind == "id")
-        self._xpaths = [(r, etree.XPath(r.pattern)) for r in rules if r.kind == "xpath"]
+        #: every XPath rule as one expression over the whole page (the plain way to apply it)
+        self._xpaths = [(r, etree.XPath(r.xpath)) for r in rules if r.kind == "xpath"]
+        # rules with ``on``: the expression run from each starting element, and where those are
+        self._steps = [(r, etree.XPath(r.pattern) if r.on else x) for r, x in self._xpaths]
+        on_tag: dict[str, list[int]] = defaultdict(list)
+        on_attr: dict[str, list[int]] = defaultdict(list)
+        for index, (rule, _) in enumerate(self._steps):
+            for start in rule.on:
+                if start.startswith("@"):
+                    on_attr[start[1:]].append(index)
+                else:
+                    on_tag[start].append(index)
+        self._on_tag, self._on_attr = dict(on_tag), dict(on_attr)
         self._verdicts: dict[tuple[str | None, str | None], DomRule | None] = {}
+        self._id_verdicts: dict[str, DomRule | None] = {}
+        self._class_verdicts: dict[str, DomRule | None] = {}
+
+    def _verdict(self, ident: str | None, classes: str | None) -> DomRule | None:
+        """:meth:`_match_attrs` with each id and class token matched once per process: a new
+        (id, class) pair is mostly made of tokens seen before (on other pages, other elements)."""
+        if ident and self._id_re is not None:
+            known = self._id_verdicts
+            ident = ident.strip()
+            if ident in known:
+                rule = known[ident]
+            else:
+                m = self._id_re.fullmatch(ident)
+                rule = self._id_rules[int(m.lastgroup[1:])] if m and m.lastgroup else None
+                if len(known) >= _TOKEN_CACHE_SIZE:
+                    known.clear()
+                known[ident] = rule
+            if rule is not None:
+                return rule
+        if classes and self._class_re is not None:
+            known = self._class_verdicts
+            for token in classes.split():
+                if token in known:
+                    rule = known[token]
+                else:
+                    m = self._class_re.fullmatch(token)
+                    rule = self._class_rules[int(m.lastgroup[1:])] if m and m.lastgroup else None
+                    if len(known) >= _TOKEN_CACHE_SIZE:
+                        known.clear()
+                    known[token] = rule
+                if rule is not None:
+                    return rule
+        return None
 
     def _match_attrs(self, el: HtmlElement) -> DomRule | None:
         ident = el.get("id")
@@ -85,23 +129,44 @@ class DomRuleSet:
     def find(self, tree: HtmlElement) -> list[tuple[HtmlElement, DomRule]]:
         """Every outermost element a rule selects, in document order, with the rule."""
         found: dict[HtmlElement, DomRule] = {}
-        # only elements with an id or a class, fetched by one XPath; the verdict on an (id, class)
-        # pair is kept across pages (a site's pages share most of them)
+        # one walk over the elements (in Python: cheaper than an XPath with a dozen attribute
+        # tests) finds those with an id or a class and those the ``on`` rules start from; the
+        # verdict on an (id, class) pair is kept across pages (a site's pages share most)
         verdicts = self._verdicts
-        for el in _WITH_ID_OR_CLASS(tree):
-            key = (el.get("id"), el.get("class"))
-            if key in verdicts:
-                rule = verdicts[key]
-            else:
-                if len(verdicts) >= _VERDICT_CACHE_SIZE:
-                    verdicts.clear()
-                rule = verdicts[key] = self._match_attrs(el)
-            if rule is not None:
-                found[el] = rule
-        for rule, xpath in self._xpaths:
-            for el in xpath(tree):
-                if isinstance(el, etree._Element):
-                    found.setdefault(el, rule)
+        on_tag, on_attr = self._on_tag, self._on_attr
+        starts: list[list[HtmlElement]] = [[] for _ in self._steps]
+        for el in tree.iter(etree.Element):
+            names = el.keys()
+            if not names:
+                indexes = on_tag.get(el.tag)
+                if indexes:
+                    for index in indexes:
+                        starts[index].append(el)
+                continue
+            ident, classes = el.get("id"), el.get("class")
+            if ident is not None or classes is not None:
+                key = (ident, classes)
+                if key in verdicts:
+                    rule = verdicts[key]
+                else:
+                    if len(verdicts) >= _VERDICT_CACHE_SIZE:
+                        verdicts.clear()
+                    rule = verdicts[key] = self._verdict(ident, classes)
+                if rule is not None:
+                    found[el] = rule
+            indexes = on_tag.get(el.tag, [])
+            if on_attr:
+                indexes = indexes + [i for name in names for i in on_attr.get(name, ())]
+            for index in indexes:
+                begun = starts[index]
+                if not begun or begun[-1] is not el:
+                    begun.append(el)
+        # the XPath rules in table order, each from its starting elements (document order)
+        for (rule, step), begun in zip(self._steps, starts, strict=True):
+            for origin in begun if rule.on else (tree,):
+                for el in step(origin):
+                    if isinstance(el, etree._Element):
+                        found.setdefault(el, rule)
         # keep only the outermost matches
         outer: list[tuple[HtmlElement, DomRule]] = []
         for el, rule in found.items():

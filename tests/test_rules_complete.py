@@ -70,6 +70,9 @@ def test_dom_rule_compiles(rule: object) -> None:
     assert rule.kind in ("class", "id", "xpath")  # type: ignore[attr-defined]
     if rule.kind == "xpath":  # type: ignore[attr-defined]
         etree.XPath(rule.pattern)  # type: ignore[attr-defined]
+        etree.XPath(rule.xpath)  # type: ignore[attr-defined]
+        for start in rule.on:  # type: ignore[attr-defined]
+            assert re.fullmatch(r"@?[a-z][a-z0-9-]*", start), f"{start!r}: a lower-case tag or @attribute name"
     else:
         compiled = re.compile(rule.pattern, re.IGNORECASE)  # type: ignore[attr-defined]
         assert not compiled.fullmatch(""), "a class/id rule must not match the empty token"
@@ -115,6 +118,39 @@ def test_dom_class_rules_match_whole_tokens_only(token: str) -> None:
 def test_pub_date_is_a_date_not_an_ad_slot() -> None:
     tree = etree.fromstring("<div><p class='pub-date'>3 mars</p></div>", etree.HTMLParser())
     assert [rule.category for _, rule in DomRuleSet().find(tree)] == ["kicker"]
+
+
+ANCHORED = """<html><body><main>
+<p>Lead paragraph of the story, long enough to be the article text here.</p>
+<DIV DATA-AD="top">Publicite</DIV>
+<nav Aria-Label="Breadcrumb"><a href="/">Home</a></nav>
+<section><form action="/comments/post"><textarea></textarea></form></section>
+<aside><a href="/x">Other story</a></aside>
+<figure><img src="a.jpg"><FIGCAPTION>Photo: agency</FIGCAPTION></figure>
+<span rel="author">Jane Doe</span><a rel="author" href="/jane">Jane</a>
+<address class="vcard">By Jane Doe</address>
+<div><form><input type="email"><button>Sign up</button></form></div>
+</main></body></html>"""
+
+
+def test_anchored_xpath_rules_find_what_their_whole_page_xpath_finds() -> None:
+    """Rules with ``on`` start from elements found in the class/id walk; upper-case tags and
+    attribute names in the source still match (the parser lowers them)."""
+    rules = DomRuleSet()
+    tree = etree.fromstring(ANCHORED, etree.HTMLParser())
+    found = [(el.tag, rule.name) for el, rule in rules.find(tree)]
+    plain: dict[etree._Element, str] = {}
+    for rule, xpath in rules._xpaths:
+        for el in xpath(tree):
+            plain.setdefault(el, rule.name)
+    assert sorted(found) == sorted(
+        (el.tag, name) for el, name in plain.items() if not any(a in plain for a in el.iterancestors())
+    )
+    assert sorted(found) == [
+        ("address", "author_rel"), ("aside", "related_aside"), ("div", "ad_label_attr"),
+        ("div", "newsletter_form_box"), ("figcaption", "figcaption"), ("form", "comment_form_tag"),
+        ("nav", "breadcrumb_aria"), ("span", "author_rel"),
+    ]
 
 
 @pytest.mark.parametrize("category", list(CATEGORIES))

@@ -47,7 +47,13 @@ class DomRule:
     * ``class``: a regular expression that must match one whole token of ``@class``
       (so ``ticker`` never matches ``stickers``);
     * ``id``: a regular expression that must match the whole ``@id``;
-    * ``xpath``: an XPath expression selecting the elements to remove.
+    * ``xpath``: an XPath expression selecting the elements to remove. With ``on``, the
+      expression is evaluated from each element ``on`` names (so it starts with ``self::``), and
+      those elements are found in the same pass as the class and id rules: an XPath over the
+      whole tree costs about as much as that pass, per rule.
+
+    ``on`` names the elements an ``xpath`` rule starts from: tag names (``"form"``), or
+    ``"@name"`` for the elements carrying that attribute (``"@data-ad"``).
     """
 
     name: str
@@ -55,6 +61,15 @@ class DomRule:
     kind: MatchKind
     pattern: str
     note: str = ""
+    on: tuple[str, ...] = ()
+
+    @property
+    def xpath(self) -> str:
+        """The rule as one XPath over the whole page (``pattern`` itself when ``on`` is empty)."""
+        if not self.on:
+            return self.pattern
+        starts = " | ".join(f"//*[{a}]" if a.startswith("@") else f"//{a}" for a in self.on)
+        return f"({starts})/{self.pattern}"
 
 
 TextAction = Literal["drop", "strip_prefix", "byline"]

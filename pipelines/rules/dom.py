@@ -59,7 +59,7 @@ DOM_RULES: tuple[DomRule, ...] = (
             rf"|s[-_]?list|s[-_]?wrapper|s[-_]?block)|commentlist|comments|comment-respond"
             rf"|comment-reply-title|comment-notes|logged-in-as|disqus){_SFX}"),
     DomRule("comment_form_tag", "comment_form", "xpath",
-            "//form[contains(@action, 'wp-comments-post') or contains(@action, '/comment')]"),
+            "self::form[contains(@action, 'wp-comments-post') or contains(@action, '/comment')]", on=("form",)),
     # --- ad_label ----------------------------------------------------------------------------
     DomRule("ad_slot_class", "ad_label", "class",
             rf"(?:ad|ads|advert|advertisement|adsbygoogle|ad[-_]?(?:slot|unit|container|wrapper|label|banner"
@@ -68,8 +68,8 @@ DOM_RULES: tuple[DomRule, ...] = (
             "ad slots, ad labels and sponsored widgets ('pub-date' is a date, not a 'pub' slot)"),
     DomRule("ad_slot_id", "ad_label", "id",
             r"(?:ad|ads|advert|div-gpt-ad|google_ads|taboola|outbrain|pub)(?:[-_][-\w]*\w)?"),
-    DomRule("ad_label_attr", "ad_label", "xpath",
-            "//*[@data-ad or @data-ad-slot or @data-google-query-id or @data-adunit]"),
+    DomRule("ad_label_attr", "ad_label", "xpath", "self::*",
+            on=("@data-ad", "@data-ad-slot", "@data-google-query-id", "@data-adunit")),
     # --- share_count -------------------------------------------------------------------------
     DomRule("share_bar_class", "share_count", "class",
             rf"(?:share|sharing)(?:[-_]?(?:bar|buttons?|tools?|links?|box|icons?|networks?|block|list|widget){_SFX})?"
@@ -82,9 +82,9 @@ DOM_RULES: tuple[DomRule, ...] = (
             "'breadcrumb', and theme compounds such as 'entry-crumbs', 'td-crumb-container'"),
     DomRule("breadcrumb_id", "breadcrumb", "id", rf"(?:breadcrumbs?|fil[-_]ariane){_SFX}"),
     DomRule("breadcrumb_aria", "breadcrumb", "xpath",
-            "//*[@aria-label='breadcrumb' or @aria-label='Breadcrumb' or @aria-label=\"Fil d'Ariane\""
+            "self::*[@aria-label='breadcrumb' or @aria-label='Breadcrumb' or @aria-label=\"Fil d'Ariane\""
             " or @typeof='BreadcrumbList' or @itemtype='https://schema.org/BreadcrumbList'"
-            " or @itemtype='http://schema.org/BreadcrumbList']"),
+            " or @itemtype='http://schema.org/BreadcrumbList']", on=("@aria-label", "@typeof", "@itemtype")),
     # --- newsletter --------------------------------------------------------------------------
     DomRule("newsletter_class", "newsletter", "class",
             rf"(?:newsletter|nl)[-_]?(?:signup|sign-up|subscribe|box|form|block|inline|cta|promo|widget)?{_SFX}"
@@ -95,10 +95,11 @@ DOM_RULES: tuple[DomRule, ...] = (
             rf"|premium[-_]?(?:banner|box|wall|teaser)|subscription[-_]?(?:wall|box|banner|cta)){_SFX}",
             "paywall and subscription teasers; a bare 'paywall' class wraps the gated article text itself"),
     DomRule("newsletter_form_box", "newsletter", "xpath",
-            "//form[.//input[@type='email'] and not(.//textarea)]/ancestor-or-self::*"
+            "self::form[.//input[@type='email'] and not(.//textarea)]/ancestor-or-self::*"
             "[self::form or self::div or self::section or self::aside]"
             "[count(.//p) <= 4 and not(.//p[string-length(normalize-space(.)) > 200])]",
-            "the small box around an e-mail sign-up form, whatever its class (comment forms have a textarea)"),
+            "the small box around an e-mail sign-up form, whatever its class (comment forms have a textarea)",
+            on=("form",)),
     # --- related -----------------------------------------------------------------------------
     DomRule("related_class", "related", "class",
             rf"(?:related|read[-_]?also|lire[-_]?aussi|a[-_]?lire|see[-_]?also|more[-_]?stories|also[-_]?read"
@@ -107,8 +108,8 @@ DOM_RULES: tuple[DomRule, ...] = (
     DomRule("related_id", "related", "id",
             rf"(?:related|read[-_]?also|lire[-_]?aussi|jp-relatedposts|yarpp){_SFX}"),
     DomRule("related_aside", "related", "xpath",
-            "//aside[.//a and not(.//p[string-length(normalize-space(.)) > 200])]",
-            "asides made of links"),
+            "self::aside[.//a and not(.//p[string-length(normalize-space(.)) > 200])]",
+            "asides made of links", on=("aside",)),
     DomRule("hovercard_class", "related", "class",
             r"(?:rollover|hover[-_]?card|tooltip|popover)(?:[-_]+[a-z]+)*[-_]+(?:block|content|body|card|inner|panel)",
             "the hidden card a linked name opens on hover (portrait, bio, their latest headlines); the name stays"),
@@ -117,9 +118,11 @@ DOM_RULES: tuple[DomRule, ...] = (
             rf"(?:author[-_]?(?:box|bio|card|info|block|profile)|about[-_]?(?:the[-_]?)?author"
             rf"|byline|article[-_]?byline|post[-_]?author|signature|author[-_]?sign(?:ature)?|auteur){_SFX}",
             "author boxes and bylines (the author goes to the 'authors' field, from the metadata)"),
-    DomRule("author_rel", "byline", "xpath", "//address[@class or @rel='author'] | //*[@rel='author' and not(self::a)]"),
+    DomRule("author_rel", "byline", "xpath",
+            "self::*[self::address[@class or @rel='author'] or (@rel='author' and not(self::a))]",
+            on=("address", "@rel")),
     # --- caption -----------------------------------------------------------------------------
-    DomRule("figcaption", "caption", "xpath", "//figcaption", "figure captions and their credits"),
+    DomRule("figcaption", "caption", "xpath", "self::*", "figure captions and their credits", on=("figcaption",)),
     DomRule("credit_class", "caption", "class",
             rf"(?:photo|image|img|media|wp-caption)?[-_]?(?:credits?|copyright|caption|legende|légende)"
             rf"(?:[-_]?text)?{_SFX}|wp-caption-text"),
