@@ -2,6 +2,9 @@
 
 * :func:`pipelines.metadata.trafilatura_metadata` and trafilatura's ``extract_metadata``: the same
   fields (all but the license and hostname, which no record holds).
+* :func:`pipelines.metadata.extract_author` and :func:`pipelines.metadata.extract_catstags` and
+  trafilatura's functions of the same names: the same answers on every fixture page, on pages
+  written for their edge cases and on generated pages (hypothesis, fixed seed).
 * :meth:`pipelines.dom.DomRuleSet.find` (elements with an id or a class by XPath, verdicts cached)
   and a walk over every element of the tree.
 """
@@ -9,18 +12,23 @@
 from __future__ import annotations
 
 import gzip
+import html
+import os
 from pathlib import Path
 
 import pytest
 from conftest import FIXTURES
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from lxml import etree
 from lxml.html import HtmlElement
+from trafilatura import metadata as trafilatura_meta
 from trafilatura.metadata import extract_metadata
 
 from pipelines.core import Cleaner
 from pipelines.decode import decode_html
 from pipelines.dom import DomRuleSet
-from pipelines.metadata import trafilatura_metadata
+from pipelines.metadata import FAST_SEARCH, extract_author, extract_catstags, trafilatura_metadata
 
 FIELDS = ("title", "author", "url", "description", "sitename", "date", "categories", "tags", "filedate")
 
@@ -114,3 +122,139 @@ def test_meta_json_as_trafilatura(cleaner: Cleaner, path: Path) -> None:
     for name in ("body", "commentsbody"):  # a fresh empty element in each Document
         ours.pop(name), expected.pop(name)
     assert ours == expected
+
+
+# --- author, categories and tags ------------------------------------------------------------------
+
+
+def _same_search(tree: HtmlElement) -> tuple[str | None, list[str], list[str]]:
+    """Our author, categories and tags, asserted equal to trafilatura's; returns trafilatura's."""
+    author = trafilatura_meta.extract_author(tree)
+    categories = trafilatura_meta.extract_catstags("category", tree)
+    tags = trafilatura_meta.extract_catstags("tag", tree)
+    assert extract_author(tree) == author
+    assert extract_catstags("category", tree) == categories
+    assert extract_catstags("tag", tree) == tags
+    return author, categories, tags
+
+
+def test_the_fast_search_is_the_one_tested() -> None:
+    """The installed trafilatura's XPaths are the ones the fast search was written for (else it
+    runs trafilatura's functions, and the comparisons below would compare them with themselves)."""
+    assert FAST_SEARCH
+
+
+def test_fixture_pages_search_as_trafilatura(cleaner: Cleaner) -> None:
+    found = {"author": 0, "categories": 0, "tags": 0}
+    for path in PAGES:
+        tree = _tree(cleaner, path)
+        assert tree is not None
+        author, categories, tags = _same_search(tree)
+        found["author"] += author is not None
+        found["categories"] += bool(categories)
+        found["tags"] += bool(tags)
+    # the comparison is not an empty one
+    assert found["author"] >= 10 and found["categories"] >= 3 and found["tags"] >= 3, found
+
+
+EDGE_PAGES = {
+    # the author's element holds pruned elements whose tails join the text before them
+    "pruned inside": '<p class="byline">By<time>Jan 2</time>Jane<span class="date">x</span>Doe</p>',
+    "pruned first child": '<div class="author"><figure>f</figure>Jane Doe<span class="print">p</span></div>',
+    "nested pruned": '<div class="author">A<span class="date">d<time>t</time>e</span>B <figure>x</figure>C</div>',
+    "in a sidebar": '<div class="sidebar"><span class="author">Side Bar</span></div><a rel="author">Main Man</a>',
+    "in a time": '<time><span class="author">Timed Out</span></time><p class="byline">Jane Doe</p>',
+    "inside a figure": '<figure><figcaption class="author">Photo Person</figcaption></figure>'
+    '<span class="writer">Writ Er</span>',
+    "root named": '<span>Jane</span><time>2024</time><span>Doe</span>',
+    "author element": '<author>Jane Doe</author><span class="author">Span Author</span>',
+    "rel child": '<div class="x"><rel>me</rel>Jane Doe</div><span class="byline">By Line</span>',
+    "too short then valid": '<span class="author">Jo</span><span class="author">Jane Doe</span>',
+    "too long": '<span class="author">' + "A" * 130 + '</span><div id="author">Id Author</div>',
+    "later xpath": '<h4 class="posted-by">Posted Person</h4><em class="Byline">Em Byline</em>',
+    "generic only": '<em data-component="BylineBlock">Comp Onent</em>',
+    "itemprop": '<span itemprop="author">Item Prop</span><span itemprop="author name">Both Names</span>',
+    "testid": '<div data-testid="AuthorCard">Card Holder</div>',
+    "categories": '<div class="post-meta"><a href="/category/politics/">Politics</a><a href="/about/">About</a>'
+    '</div><footer class="entry-meta"><a href="/categories/x/">Later</a></footer>'
+    '<div class="tags"><a href="/tag/a/">Tag A</a><a href="/tags/b/">Tag B</a><a href="/tagz/">No</a></div>',
+    "categories in later xpath": '<li class="cat-links"><span><a href="/category/a/">A&amp;B</a></span></li>'
+    '<div class="row"><a href="/category/b/">Row</a><a href="/tag/r/">Row tag</a></div>',
+    "links outside": '<a href="/category/x/">Loose</a><a href="/tag/y/">Loose tag</a>'
+    '<div class="entry-meta"><a href="/about/">About</a></div>',
+    "section meta": '<a href="/category/x/">Loose</a>',
+    "block text": '<div class="tags"><a href="/tag/x/"><p>Two</p><p>Words</p></a><a href="/tag/y/"> </a></div>',
+}
+EDGE_HEADS = {"section meta": '<meta property="article:section" content="World">'}
+
+
+@pytest.mark.parametrize("name", sorted(EDGE_PAGES))
+def test_edge_pages_search_as_trafilatura(cleaner: Cleaner, name: str) -> None:
+    root_class = ' class="author-name"' if name == "root named" else ""
+    page = f"<html{root_class}><head>{EDGE_HEADS.get(name, '')}</head><body>{EDGE_PAGES[name]}</body></html>"
+    tree = cleaner.parse(page)
+    assert tree is not None
+    author, categories, tags = _same_search(tree)
+    # each page has something to find, but one
+    assert bool(author or categories or tags) is (name != "links outside")
+
+
+SEARCH_FUZZ = settings(
+    max_examples=int(os.environ.get("NEWSCLEAN_FUZZ_EXAMPLES", "150")) * 2,
+    deadline=None,
+    derandomize=not os.environ.get("NEWSCLEAN_FUZZ_RANDOM"),
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+TAGS = ["div", "span", "a", "p", "section", "time", "figure", "h3", "h4", "li", "ul", "footer", "header",
+        "address", "strong", "em", "article", "author", "rel", "h1", "h2"]
+WORDS = {
+    "class": ["author", "author-name", "AuthorName", "authorName", "byline", "Byline", "byl", "BBL", "username",
+              "writer", "screenname", "posted-by", "journalist-name", "comments", "Comments", "commentlist",
+              "sidebar", "is-hidden", "quote", "print", "category", "meta-date", "title", "date", "post-meta",
+              "postmeta", "meta", "entry-meta", "entry-footer", "entry-header", "entry-categories", "entry-tags",
+              "post-category", "cat-links", "tags", "tags-links", "topics", "row", "jp-relatedposts",
+              "entry-utility", "tag", "headline", "x"],
+    "id": ["author", "Author", "authors", "comments", "comment-list", "postpath", "filedunder", "zuozhe", "x"],
+    "rel": ["author", "me", "tag"],
+    "itemprop": ["author", "author name", "name"],
+    "data-testid": ["AuthorCard", "AuthorURL"],
+    "data-component": ["Byline", "Figure", "BylineFigure"],
+    "href": ["/category/news/", "/categories/x/", "/categor/", "/tag/a/", "/tags/b/", "/tagies/", "/cats/",
+             "/author/jane/", "https://example.org/category", "/Tag/x/"],
+}
+TEXTS = ["By", "Jane Doe", "John  Smith", " and ", "x", " ", "Politics", "A" * 125, "2024-01-02", "me"]
+
+
+def _attribute() -> st.SearchStrategy[str]:
+    def render(name: str, words: list[str]) -> str:
+        return f' {name}="{html.escape(" ".join(words))}"'
+
+    return st.sampled_from(sorted(WORDS)).flatmap(
+        lambda name: st.lists(st.sampled_from(WORDS[name]), min_size=1, max_size=2).map(lambda w: render(name, w))
+    )
+
+
+def _element(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.builds(
+        lambda tag, attrs, text, inner, tail: f"<{tag}{''.join(attrs)}>{text}{''.join(inner)}</{tag}>{tail}",
+        st.sampled_from(TAGS), st.lists(_attribute(), max_size=3), st.sampled_from(["", *TEXTS]),
+        st.lists(children, max_size=4), st.sampled_from(["", *TEXTS]),
+    )
+
+
+GENERATED_BODY = st.recursive(st.sampled_from(TEXTS), _element, max_leaves=30)
+
+
+@SEARCH_FUZZ
+@given(st.lists(GENERATED_BODY, min_size=1, max_size=4), st.booleans())
+def test_generated_pages_search_as_trafilatura(cleaner: Cleaner, body: list[str], section: bool) -> None:
+    head = '<meta property="article:section" content="World">' if section else ""
+    tree = cleaner.parse(f"<html><head>{head}</head><body>{''.join(body)}</body></html>")
+    assert tree is not None
+    _same_search(tree)
+    config = {"original_date": True, "extensive_search": False, "max_date": "2026-01-01"}
+    ours = trafilatura_metadata(tree, "https://example.org/a", config)
+    theirs = extract_metadata(tree, default_url="https://example.org/a", date_config=config, extensive=False)
+    for name in FIELDS:
+        assert getattr(ours, name) == getattr(theirs, name), name
