@@ -41,6 +41,8 @@ import trafilatura
 from lxml import etree
 from lxml.html import HtmlElement
 
+from pipelines.prunes import extract_content
+
 #: The trafilatura versions whose internals :func:`precision_sequence` follows (pyproject pins the same).
 TRAFILATURA_VERSIONS = ("2.3.",)
 if not trafilatura.__version__.startswith(TRAFILATURA_VERSIONS):
@@ -53,7 +55,6 @@ try:
     from trafilatura.core import _forum_thread_page, trafilatura_sequence
     from trafilatura.external import SANITIZED_XPATH, compare_extraction, jt_stoplist_init
     from trafilatura.htmlprocessing import convert_tags, tree_cleaning
-    from trafilatura.main_extractor import extract_content
     from trafilatura.settings import DEFAULT_CONFIG, Extractor
     from trafilatura.xml import delete_element, xmltotxt
     from trafilatura.xpaths import BODY_XPATH

@@ -89,6 +89,44 @@ def test_prunes_are_trafilaturas() -> None:
         assert tostring(ours) == tostring(theirs)
 
 
+#: attribute order decides what ``@id|@class`` reads: the first of the two
+ORDER_PAGE = """<html><body><div id="main">
+<div class="post" id="reply-1"><p>id second: the class is read</p></div>
+<div id="reply-2" class="post"><p>id first: the id is read</p></div>
+<span class="x" style="display:none">gone</span><p role="navigation">nav</p>
+<section class="teaser-box">t</section><div class="Teaser">T</div><p class="link">l</p>
+<div id="x" class="bottom-bar">b</div><div class="wp-caption">c</div><span aria-hidden="true">h</span>
+<div data-lp-replacement-content="1">r</div><div data-component="MostPopularStories">m</div>
+</div></body></html>"""
+
+
+def test_discard_xpaths_answered_per_signature_are_trafilaturas() -> None:
+    """pipelines.prunes.matches gives each known discard XPath's own answer, in its order, on
+    every fixture page, twice (the second time from the kept verdicts)."""
+    from trafilatura.xpaths import (
+        DISCARD_IMAGE_ELEMENTS,
+        OVERALL_DISCARD_XPATH,
+        PRECISION_DISCARD_XPATH,
+        TEASER_DISCARD_XPATH,
+    )
+
+    from pipelines import prunes
+
+    xpaths = [*OVERALL_DISCARD_XPATH, *TEASER_DISCARD_XPATH, *PRECISION_DISCARD_XPATH, *DISCARD_IMAGE_ELEMENTS]
+    trees = [_tree(ORDER_PAGE.encode()), *_prune_trees()]
+    found = 0
+    for _ in range(2):
+        for tree in trees:
+            for xpath in xpaths:
+                ours = prunes.matches(tree, xpath)
+                assert ours == xpath(tree), xpath.path[:80]
+                found += len(ours)
+    assert found > 0
+    order_tree = _tree(ORDER_PAGE.encode())
+    replies = [el.get("id") for el in prunes.matches(order_tree, OVERALL_DISCARD_XPATH[1]) if el.get("class") == "post"]
+    assert replies == ["reply-2"]  # starts-with(@id|@class, 'reply-') reads the first of the two
+
+
 def test_prune_page_is_pruned() -> None:
     tree = _tree(PRUNE_PAGE.encode())
     assert tree is not None
