@@ -62,7 +62,7 @@ def matches(tree: etree._Element, xpath: etree.XPath) -> list[etree._Element]:
     """``xpath(tree)``, with the verdict of a known discard XPath kept per signature."""
     known = _SELF_TESTS.get(id(xpath))
     if known is None:
-        return xpath(tree)  # type: ignore[no-any-return]
+        return xpath(tree)
     index, test = known
     verdicts = _VERDICTS
     found = []
