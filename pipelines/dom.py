@@ -77,6 +77,7 @@ class DomRuleSet:
                 else:
                     on_tag[start].append(index)
         self._on_tag, self._on_attr = dict(on_tag), dict(on_attr)
+        self._on_attr_names = frozenset(on_attr)
         self._verdicts: dict[tuple[str | None, str | None], DomRule | None] = {}
         self._id_verdicts: dict[str, DomRule | None] = {}
         self._class_verdicts: dict[str, DomRule | None] = {}
@@ -133,18 +134,18 @@ class DomRuleSet:
         # tests) finds those with an id or a class and those the ``on`` rules start from; the
         # verdict on an (id, class) pair is kept across pages (a site's pages share most)
         verdicts = self._verdicts
-        on_tag, on_attr = self._on_tag, self._on_attr
+        on_tag, on_attr, on_attr_names = self._on_tag, self._on_attr, self._on_attr_names
         starts: list[list[HtmlElement]] = [[] for _ in self._steps]
         for el in tree.iter(etree.Element):
+            tag = el.tag
+            if tag in on_tag:
+                for index in on_tag[tag]:
+                    starts[index].append(el)
             names = el.keys()
             if not names:
-                indexes = on_tag.get(el.tag)
-                if indexes:
-                    for index in indexes:
-                        starts[index].append(el)
                 continue
-            ident, classes = el.get("id"), el.get("class")
-            if ident is not None or classes is not None:
+            if "class" in names or "id" in names:
+                ident, classes = el.get("id"), el.get("class")
                 key = (ident, classes)
                 if key in verdicts:
                     rule = verdicts[key]
@@ -154,13 +155,12 @@ class DomRuleSet:
                     rule = verdicts[key] = self._verdict(ident, classes)
                 if rule is not None:
                     found[el] = rule
-            indexes = on_tag.get(el.tag, [])
-            if on_attr:
-                indexes = indexes + [i for name in names for i in on_attr.get(name, ())]
-            for index in indexes:
-                begun = starts[index]
-                if not begun or begun[-1] is not el:
-                    begun.append(el)
+            if not on_attr_names.isdisjoint(names):
+                for name in names:
+                    for index in on_attr.get(name, ()):
+                        begun = starts[index]
+                        if not begun or begun[-1] is not el:
+                            begun.append(el)
         # the XPath rules in table order, each from its starting elements (document order)
         for (rule, step), begun in zip(self._steps, starts, strict=True):
             for origin in begun if rule.on else (tree,):
@@ -184,7 +184,7 @@ class DomRuleSet:
         for el, rule in self.find(tree):
             if el.getparent() is None:
                 continue
-            if el.tag in _PROTECTED_TAGS or el.find(".//h1") is not None or el.find(".//article") is not None:
+            if el.tag in _PROTECTED_TAGS or next(el.iterdescendants("h1", "article"), None) is not None:
                 result.reverted += 1
                 continue
             text = el.text_content() if (keep_text or total) else ""
@@ -193,7 +193,8 @@ class DomRuleSet:
                 continue
             result.counts[rule.category] += 1
             # pieces joined by a space: list items and buttons do not run together ("Home Tech Chips")
-            snippet = " ".join(" ".join(el.itertext()).split()) if text.strip() else ""
+            wanted = keep_text or rule.category == "byline"
+            snippet = " ".join(" ".join(el.itertext()).split()) if wanted and text.strip() else ""
             if keep_text and snippet:
                 result.texts[rule.name].append(snippet)
             if rule.category == "byline" and 0 < len(snippet) <= BYLINE_MAX_CHARS:
