@@ -43,11 +43,13 @@ TEXT_RULES: tuple[TextRule, ...] = (
     TextRule("fr_consent_more_info", "cookie_banner", "fr",
              rf"Plus d{_AP}informations sur la page\s?Politique de gestion des cookies\.?"),
     TextRule("fr_consent_generic", "cookie_banner", "fr",
-             rf"(?!{_FR_SAID})(?:Ce site|Notre site|Nous) utilis(?:e|ons) des cookies.{{0,300}}(?:accepte[rz]?|consentement"
+             rf"(?=(?:Ce site|Notre site|Nous) utilis)(?!{_FR_SAID})"
+             r"(?:Ce site|Notre site|Nous) utilis(?:e|ons) des cookies.{0,300}(?:accepte[rz]?|consentement"
              r"|paramétr\w+|en savoir plus)\W*|Gérer (?:mes|vos) (?:choix|cookies|préférences)"
              r"|(?:Tout )?(?:accepter|refuser)(?: et (?:fermer|continuer))?|Paramétrer les cookies"),
     TextRule("en_we_use_cookies", "cookie_banner", "en",
-             rf"(?!{_EN_SAID})(?:This (?:site|website)|We) uses? cookies.{{0,300}}(?:accept|consent|privacy policy|learn more"
+             rf"(?=(?:This (?:site|website)|We) uses? cookies)(?!{_EN_SAID})"
+             r"(?:This (?:site|website)|We) uses? cookies.{0,300}(?:accept|consent|privacy policy|learn more"
              r"|cookie policy|settings)\W*"),
     TextRule("en_consent_buttons", "cookie_banner", "en",
              r"(?:Accept|Reject|Allow) (?:all )?cookies|Manage (?:cookie )?(?:preferences|settings|consent)"
