@@ -36,8 +36,8 @@ from trafilatura.xpaths import (
 )
 
 _REGEXP_NS = {"re": "http://exslt.org/regular-expressions"}
-#: verdicts kept (cleared when full); about 100 bytes each
-_CACHE_SIZE = 200_000
+#: signatures whose verdicts are kept (cleared when full): about 650 bytes each, 13 MB in all
+_CACHE_SIZE = 20_000
 
 
 def _self_test(xpath: etree.XPath) -> etree.XPath:
@@ -55,7 +55,8 @@ _SELF_TESTS: dict[int, tuple[int, etree.XPath]] = {
         (*OVERALL_DISCARD_XPATH, *TEASER_DISCARD_XPATH, PRECISION_DISCARD_XPATH[1], *DISCARD_IMAGE_ELEMENTS)
     )
 }
-_VERDICTS: dict[tuple[int, str, tuple[tuple[str, str], ...]], bool] = {}
+#: per signature, the verdict of each XPath of :data:`_SELF_TESTS` (None: not asked yet)
+_VERDICTS: dict[tuple[str, tuple[tuple[str, str], ...]], list[bool | None]] = {}
 
 
 def matches(tree: etree._Element, xpath: etree.XPath) -> list[etree._Element]:
@@ -67,12 +68,15 @@ def matches(tree: etree._Element, xpath: etree.XPath) -> list[etree._Element]:
     verdicts = _VERDICTS
     found = []
     for el in tree.iterdescendants(etree.Element):
-        key = (index, el.tag, tuple(el.items()))
-        verdict = verdicts.get(key)
-        if verdict is None:
+        signature = (el.tag, tuple(el.items()))
+        row = verdicts.get(signature)
+        if row is None:
             if len(verdicts) >= _CACHE_SIZE:
                 verdicts.clear()
-            verdict = verdicts[key] = bool(test(el))
+            row = verdicts[signature] = [None] * len(_SELF_TESTS)
+        verdict = row[index]
+        if verdict is None:
+            verdict = row[index] = bool(test(el))
         if verdict:
             found.append(el)
     return found
