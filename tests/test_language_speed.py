@@ -68,6 +68,19 @@ def test_same_probabilities_as_langdetect(factory: DetectorFactory, index: int) 
     assert _fast(factory, text) == _reference(factory, text)
 
 
+def test_same_probabilities_as_langdetect_on_its_own_lists() -> None:
+    """Against a factory langdetect loaded itself (probabilities as Python lists, untouched)."""
+    from pipelines.language import _profiles_dir
+
+    pristine = DetectorFactory()
+    pristine.load_profile(_profiles_dir())
+    pristine.set_seed(0)
+    assert isinstance(next(iter(pristine.word_lang_prob_map.values())), list)
+    ours = LanguageDetector()._factory
+    for text in _texts():
+        assert _fast(ours, text) == _reference(pristine, text)
+
+
 def test_same_ngrams_as_langdetect(factory: DetectorFactory) -> None:
     for text in _texts():
         reference, fast = factory.create(), _Detector(factory)
