@@ -102,6 +102,9 @@ class DemoServer:
 
         class Handler(BaseHTTPRequestHandler):
             server_version = "newsclean-demo/1.0"
+            # keep-alive, as a news site's server: a crawl reuses its connections (HTTP/1.0 made
+            # it open, resolve and close one per page); every answer has a Content-Length
+            protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:
                 self._serve(send_body=True)

@@ -146,13 +146,14 @@ class CleanPipeline:
 
     Settings: ``NEWSCLEAN_CLEAN_ENABLED`` (True), ``NEWSCLEAN_POOL_SIZE`` (None: one worker per
     core; 0: clean in this process, on the reactor thread), ``NEWSCLEAN_POOL_START_METHOD``
-    (``forkserver``), ``NEWSCLEAN_POOL_WARM_IN_PROCESS`` (True: pages that arrive before every
-    worker is up are cleaned in this process), and the ``CleanOptions`` fields as
-    ``NEWSCLEAN_<FIELD>``.
+    (``forkserver``), ``NEWSCLEAN_POOL_WARM_IN_PROCESS`` (False; True: pages that arrive before
+    every worker is up are cleaned in this process, which then builds a cleaner of its own when
+    the spider opens: about 2 s of the crawl's CPU, competing with the workers starting), and
+    the ``CleanOptions`` fields as ``NEWSCLEAN_<FIELD>``.
     """
 
     def __init__(
-        self, crawler: Crawler, options: CleanOptions, pool_size: int, start_method: str, warm_in_process: bool = True
+        self, crawler: Crawler, options: CleanOptions, pool_size: int, start_method: str, warm_in_process: bool = False
     ) -> None:
         self.crawler = crawler
         self.stats = _stats(crawler)
@@ -174,7 +175,7 @@ class CleanPipeline:
         if pool_size < 0:
             raise ValueError(f"NEWSCLEAN_POOL_SIZE must be >= 0, not {pool_size}")
         start_method = settings.get("NEWSCLEAN_POOL_START_METHOD", "forkserver")
-        warm = settings.getbool("NEWSCLEAN_POOL_WARM_IN_PROCESS", True)
+        warm = settings.getbool("NEWSCLEAN_POOL_WARM_IN_PROCESS", False)
         return cls(crawler, clean_options(settings), pool_size, start_method, warm)
 
     def open_spider(self) -> None:
