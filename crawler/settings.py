@@ -58,6 +58,7 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "crawler.extensions.CrawlSummary": 500,
+    "crawler.extensions.GcTuning": 0,
 }
 # shared mode: set NEWSCLEAN_REDIS_URL (setting or environment) to share the crawl between
 # workers through Redis (docs/shared-crawl.md); unset, this add-on changes nothing
