@@ -17,13 +17,10 @@ stats under ``newsclean/<step>/<counter>[/<reason>]`` (listed in ``docs/stats.md
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import dataclasses
 import logging
-import multiprocessing
 import os
 import weakref
-from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -162,8 +159,8 @@ class CleanPipeline:
         self.start_method = start_method
         self.warm_in_process = warm_in_process
         self.cleaner: Cleaner | None = None
-        self.executor: concurrent.futures.ProcessPoolExecutor | None = None
-        self.warming: list[concurrent.futures.Future[Any]] = []
+        self.pool: cleanpool.LoopPool | None = None
+        self.warming = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CleanPipeline:
@@ -180,28 +177,22 @@ class CleanPipeline:
 
     def open_spider(self) -> None:
         if self.pool_size:
-            self.executor = self._new_executor()
             # start the workers now: they load while robots.txt, feeds and sitemaps are fetched
-            self.warming = [self.executor.submit(cleanpool.ready) for _ in range(self.pool_size)]
-        # In-process cleaner: the only one without a pool; with a pool, it cleans the pages that
-        # arrive before every worker is up (a short crawl would otherwise wait for the pool).
+            self.pool = cleanpool.LoopPool(self.pool_size, self.options, self.start_method, os.getpid())
+            self.pool.start(_event_loop())
+            self.warming = True
+        # In-process cleaner: the only one without a pool; with a pool and warm_in_process, it
+        # cleans the pages that arrive before every worker is up.
         if not self.pool_size or self.warm_in_process:
             self.cleaner = Cleaner(self.options)
         self.stats.set_value("newsclean/clean/pool_size", self.pool_size)
 
-    def _new_executor(self) -> concurrent.futures.ProcessPoolExecutor:
-        context = multiprocessing.get_context(self.start_method)
-        if self.start_method == "forkserver":
-            context.set_forkserver_preload(["pipelines.cleanpool"])
-        return concurrent.futures.ProcessPoolExecutor(
-            max_workers=self.pool_size, mp_context=context, initializer=cleanpool.init_worker,
-            initargs=(self.options, os.getpid()),
-        )
-
     def close_spider(self) -> None:
-        if self.executor is not None:
-            self.executor.shutdown(wait=True, cancel_futures=True)
-            self.executor = None
+        if self.pool is not None:
+            if self.pool.restarts:
+                self.stats.set_value("newsclean/clean/pool_restarts", self.pool.restarts)
+            self.pool.close()
+            self.pool = None
 
     async def process_item(self, item: Any) -> Any:
         if not hasattr(item, "body"):  # not a raw page: nothing to clean
@@ -218,24 +209,26 @@ class CleanPipeline:
         return result
 
     async def _clean(self, page: Page) -> Any:
-        if self.executor is None:
+        if self.pool is None:
             assert self.cleaner is not None
             return self.cleaner.clean(page)
         if self.warming:
-            if all(f.done() for f in self.warming):
-                self.warming = []
+            if self.pool.ready:
+                self.warming = False
                 self.cleaner = None  # the pool is up: free the in-process cleaner
             elif self.cleaner is not None:
                 self.stats.inc_value("newsclean/clean/in_process_while_pool_starts")
                 return self.cleaner.clean(page)
-        try:
-            return await asyncio.wrap_future(self.executor.submit(cleanpool.clean, page))
-        except BrokenProcessPool:
-            # a worker died (killed, out of memory): count the page, start a fresh pool
-            logger.error("a cleaning worker died on %s; restarting the pool", page.url)
-            old, self.executor = self.executor, self._new_executor()
-            old.shutdown(wait=False, cancel_futures=True)
-            return Drop("worker_died", page.source, page.url)
+        # a worker that dies costs its page (Drop "worker_died", logged) and is replaced
+        return await self.pool.clean(page)
+
+
+def _event_loop() -> asyncio.AbstractEventLoop:
+    """The asyncio loop the reactor runs (``TWISTED_REACTOR`` is the asyncio reactor)."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.get_event_loop()
 
 
 # -- language ----------------------------------------------------------------------------------
