@@ -4,6 +4,7 @@
   so a scheduled run refetches feeds and sitemaps but no stored article.
 * :class:`BackoffMiddleware` slows a domain down when it answers 429 or 503 (honouring
   ``Retry-After``); Scrapy's RetryMiddleware then retries the request.
+* :class:`MetaRefreshMiddleware` is Scrapy's, reading only the start of a page it looks at.
 """
 
 from __future__ import annotations
@@ -13,8 +14,13 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from scrapy import Request
+from scrapy.downloadermiddlewares import redirect
 from scrapy.exceptions import IgnoreRequest, NotConfigured
-from scrapy.http import Response
+from scrapy.http import HtmlResponse, Response, TextResponse
+from scrapy.utils import response as response_utils
+from scrapy.utils.httpobj import urlparse_cached
+from w3lib import html as w3lib_html
+from w3lib.encoding import html_to_unicode
 
 from pipelines.scrapy_pipelines import state_for
 
@@ -106,3 +112,54 @@ def retry_after(value: bytes | None) -> float:
     from datetime import UTC, datetime
 
     return max((moment - datetime.now(UTC)).total_seconds(), 0.0)
+
+
+#: What Scrapy's ``get_meta_refresh`` and ``get_base_url`` read of a page: ``response.text[0:4096]``.
+HEAD_CHARS = 4096
+
+
+def head_text(response: TextResponse) -> str:
+    """``response.text[:4096]`` without decoding the whole body: the same decoding (Scrapy's
+    ``response.encoding``, a BOM first, w3lib's replacement of bad bytes) of the first
+    ``4 * 4096 + 64`` bytes, which hold 4,096 characters in any encoding of at most 4 bytes a
+    character; a decoder stops differing only at the cut, past those characters. When they
+    do not give 4,096 characters and some (another encoding), the whole text is decoded."""
+    limit = 4 * HEAD_CHARS + 64
+    body = response.body
+    if len(body) <= limit:
+        return response.text[:HEAD_CHARS]
+    text = html_to_unicode(f"charset={response.encoding}", body[:limit])[1]
+    if len(text) < HEAD_CHARS + 16:
+        return response.text[:HEAD_CHARS]
+    return text[:HEAD_CHARS]
+
+
+class MetaRefreshMiddleware(redirect.MetaRefreshMiddleware):
+    """Scrapy's ``MetaRefreshMiddleware`` (same settings, same redirects), without decoding every
+    page whole: Scrapy's ``get_meta_refresh`` reads ``response.text[0:4096]``, and building
+    ``response.text`` decoded all of a 240 KB article (0.2 ms of the crawl's CPU a page) for a
+    text nothing else in the crawl's process reads (the cleaner decodes the page again in its
+    worker). The same answer is computed from :func:`head_text` and put where Scrapy looks first
+    (its per-response cache), then Scrapy's own ``process_response`` decides.
+    """
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
+        cache = getattr(response_utils, "_metaref_cache", None)
+        if (
+            cache is not None
+            and isinstance(response, HtmlResponse)
+            and not request.meta.get("dont_redirect", False)
+            and request.method != "HEAD"
+            and urlparse_cached(request).scheme in {"http", "https"}
+            and response not in cache
+        ):
+            cache[response] = meta_refresh(response, self._ignore_tags)
+        return super().process_response(request, response)
+
+
+def meta_refresh(response: TextResponse, ignore_tags: Any = ("script", "noscript")) -> Any:
+    """What ``scrapy.utils.response.get_meta_refresh(response, ignore_tags)`` gives, from
+    :func:`head_text`: ``(None, None)`` or ``(interval, url)``."""
+    text = head_text(response)
+    base_url = w3lib_html.get_base_url(text, response.url, response.encoding)
+    return w3lib_html.get_meta_refresh(text, base_url, response.encoding, ignore_tags=ignore_tags)

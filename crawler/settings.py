@@ -50,6 +50,9 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "crawler.safety.CountedHttpCompressionMiddleware": 590,
     "crawler.middlewares.BackoffMiddleware": 560,  # just above RetryMiddleware (550) on the way back
+    # Scrapy's meta refresh redirects, reading only the start of a page (crawler/middlewares.py)
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.MetaRefreshMiddleware": 580,
 }
 ITEM_PIPELINES = {
     "pipelines.scrapy_pipelines.CleanPipeline": 300,
