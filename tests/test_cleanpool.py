@@ -7,6 +7,7 @@ import asyncio
 import os
 import signal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,31 +54,38 @@ def test_pool_records_equal_the_in_process_cleaner() -> None:
 
 
 def test_a_killed_worker_costs_its_page_and_is_replaced() -> None:
-    async def run() -> tuple[object, list[object], int, list[int]]:
+    """Three pages on two workers: one worker holds two (the one it cleans, the next in its pipe).
+    Killed at once, it costs the first (``worker_died``); the second is cleaned by a worker."""
+
+    async def run() -> tuple[list[Any], int, int, list[Any], list[int]]:
         pool = LoopPool(2, CleanOptions(), "forkserver", os.getpid())
         pool.start(asyncio.get_running_loop())
         try:
             await wait_ready(pool)
-            first = pool.clean(pages()[0])  # dispatched at once to an idle worker
-            busy = [w for w in pool.workers if w.job is not None]
-            assert len(busy) == 1
-            victim = busy[0].process.pid
-            os.kill(victim, signal.SIGKILL)  # before it can have cleaned the page
-            died = await first
+            futures = [pool.clean(page) for page in pages()[:3]]  # dispatched at once
+            doubled = [w for w in pool.workers if len(w.jobs) == 2]
+            assert len(doubled) == 1
+            victim = doubled[0].process.pid
+            first = futures.index(doubled[0].jobs[0][1])
+            os.kill(victim, signal.SIGKILL)  # before it can have cleaned its first page
+            results = list(await asyncio.gather(*futures))
             later = list(await asyncio.gather(*(pool.clean(page) for page in pages())))
             pids = [w.process.pid for w in pool.workers]
             assert victim not in pids
-            return died, later, pool.restarts, pids
+            return results, first, pool.restarts, later, pids
         finally:
             pool.close()
 
-    died, later, restarts, pids = asyncio.run(run())
+    results, first, restarts, later, pids = asyncio.run(run())
+    died = results[first]
     assert isinstance(died, Drop) and died.reason == "worker_died"
     assert restarts == 1
     cleaner = Cleaner(CleanOptions())
-    assert [dumps(r) for r in later if isinstance(r, dict)] == [
-        dumps(r) for r in (cleaner.clean(page) for page in pages()) if isinstance(r, dict)
-    ]
+    expected: list[Any] = [cleaner.clean(page) for page in pages()]
+    for n, result in enumerate(results):
+        if n != first:
+            assert dumps(result) == dumps(expected[n])
+    assert [dumps(r) for r in later if isinstance(r, dict)] == [dumps(r) for r in expected if isinstance(r, dict)]
     for pid in pids:  # closed: every worker has ended
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
