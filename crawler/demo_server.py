@@ -29,6 +29,10 @@ DEFAULT_TYPES = {
 }
 
 
+#: Bodies kept in memory by the server, at most.
+CACHE_BYTES = 256 * 1024 * 1024
+
+
 class _Server(ThreadingHTTPServer):
     # the stdlib's listen backlog is 5: a crawl opening 8 connections at once had SYNs dropped and
     # waited for their retransmission (453 pages took 23 s instead of 2)
@@ -47,6 +51,9 @@ class DemoServer:
         self.access_log = Path(access_log) if access_log else None
         self.requests: list[tuple[str, str, int]] = []
         self._lock = threading.Lock()
+        self._targets: dict[str, tuple[Path, str]] = {}
+        self._bodies: dict[Path, tuple[tuple[int, int], bytes]] = {}
+        self._cached_bytes = 0
         self._httpd = _Server(("127.0.0.1", port), self._handler_class())
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -90,6 +97,38 @@ class DemoServer:
             return None, ""
         return target, self.types.get(path) or DEFAULT_TYPES.get(target.suffix, "application/octet-stream")
 
+    def content(self, url_path: str) -> tuple[bytes, str] | None:
+        """The body (``__BASE_URL__`` replaced) and Content-Type served for a URL path, or None.
+        Bodies stay in memory (up to :data:`CACHE_BYTES`) while their file's size and mtime stay
+        the same; a file served under several URLs (symlinks) is held once."""
+        known = self._targets.get(url_path)
+        if known is None:
+            found, content_type = self.resolve(url_path)
+            if found is None:
+                return None
+            known = (found, content_type)
+            with self._lock:
+                self._targets[url_path] = known
+        target, content_type = known
+        try:
+            stat = target.stat()
+        except OSError:  # gone since: resolve again
+            with self._lock:
+                self._targets.pop(url_path, None)
+            return self.content(url_path) if self.resolve(url_path)[0] is not None else None
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        cached = self._bodies.get(target)
+        if cached is not None and cached[0] == stamp:
+            return cached[1], content_type
+        body = target.read_bytes().replace(PLACEHOLDER, self.base_url.encode("ascii"))
+        with self._lock:
+            old = self._bodies.pop(target, None)
+            self._cached_bytes -= len(old[1]) if old else 0
+            if self._cached_bytes + len(body) <= CACHE_BYTES:
+                self._bodies[target] = (stamp, body)
+                self._cached_bytes += len(body)
+        return body, content_type
+
     def record(self, method: str, path: str, status: int) -> None:
         with self._lock:
             self.requests.append((method, path, status))
@@ -113,12 +152,12 @@ class DemoServer:
                 self._serve(send_body=False)
 
             def _serve(self, send_body: bool) -> None:
-                target, content_type = server.resolve(self.path)
-                if target is None:
+                found = server.content(self.path)
+                if found is None:
                     body, status = b"<html><body><h1>404 Not Found</h1></body></html>", 404
                     content_type = DEFAULT_TYPES[".html"]
                 else:
-                    body, status = target.read_bytes().replace(PLACEHOLDER, server.base_url.encode("ascii")), 200
+                    (body, content_type), status = found, 200
                 server.record(self.command, self.path, status)
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
