@@ -188,9 +188,7 @@ class CleanPipeline:
         self.stats.set_value("newsclean/clean/pool_size", self.pool_size)
 
     def close_spider(self) -> None:
-        if self.pool is not None:
-            if self.pool.restarts:
-                self.stats.set_value("newsclean/clean/pool_restarts", self.pool.restarts)
+        if self.pool is not None:  # a dead worker is counted as its page's drop (worker_died)
             self.pool.close()
             self.pool = None
 
