@@ -46,10 +46,13 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 class NewscleanDrop(DropItem):
     """A page or record dropped by a newsclean pipeline, with a stable ``reason``."""
 
+    #: the level of Scrapy's "Dropped: ..." line (which prints the whole record)
+    log_level = "INFO"
+
     def __init__(self, reason: str, url: str = "", detail: str = "") -> None:
         self.reason = reason
         self.url = url
-        super().__init__(f"{reason}: {url} {detail}".rstrip(), log_level="INFO")
+        super().__init__(f"{reason}: {url} {detail}".rstrip(), log_level=type(self).log_level)
 
 
 class CleanDrop(NewscleanDrop):
@@ -61,7 +64,10 @@ class LanguageDrop(NewscleanDrop):
 
 
 class DuplicateDrop(NewscleanDrop):
-    """The record's content hash was already written (this run or an earlier one)."""
+    """The record's content hash was already written (this run or an earlier one). Not a fault:
+    counted in the stats, and its "Dropped" line (the whole record) logged at DEBUG only."""
+
+    log_level = "DEBUG"
 
 
 # -- the state store, one per crawler ----------------------------------------------------------

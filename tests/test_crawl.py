@@ -123,6 +123,9 @@ def test_syndicated_copy_is_dropped_as_duplicate(runs: dict[str, Any]) -> None:
         assert len(written & {copy, original}) == 1
     assert first.stats["newsclean/dedup/dropped/duplicate_hash"] == len(DUPLICATES)
     assert first.stats["item_dropped_reasons_count/DuplicateDrop"] == len(DUPLICATES)
+    # a duplicate is no fault: its "Dropped" line (the whole record) is DEBUG, a broken page's INFO
+    assert "Dropped: duplicate_hash" not in first.log
+    assert "Dropped: no_content" in first.log
 
 
 def test_404_and_broken_page_are_counted(runs: dict[str, Any]) -> None:
