@@ -9,7 +9,10 @@
 
 from __future__ import annotations
 
+import codecs
+import functools
 import logging
+import re
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
@@ -157,9 +160,35 @@ class MetaRefreshMiddleware(redirect.MetaRefreshMiddleware):
         return super().process_response(request, response)
 
 
+#: Encodings that write each ASCII character as its own byte and have no escape or shift
+#: sequence that could split a word (UTF-7, ISO-2022, HZ, UTF-16 and UTF-32 are not among them):
+#: a text holding "refresh" comes from bytes holding "refresh".
+_ASCII_AS_BYTES = frozenset({
+    "utf-8", "ascii", "latin-1", "big5", "big5hkscs", "gbk", "gb2312", "gb18030", "shift_jis", "cp932",
+    "euc_jp", "euc_kr", "cp949", "koi8-r", "koi8-u",
+    *(f"iso8859-{n}" for n in range(1, 17)), *(f"cp{n}" for n in range(1250, 1259)),
+})
+_REFRESH = re.compile(rb"refresh", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=64)
+def _ascii_as_bytes(encoding: str) -> bool:
+    try:
+        return codecs.lookup(encoding).name in _ASCII_AS_BYTES
+    except LookupError:
+        return False
+
+
 def meta_refresh(response: TextResponse, ignore_tags: Any = ("script", "noscript")) -> Any:
     """What ``scrapy.utils.response.get_meta_refresh(response, ignore_tags)`` gives, from
-    :func:`head_text`: ``(None, None)`` or ``(interval, url)``."""
+    :func:`head_text`: ``(None, None)`` or ``(interval, url)``.
+
+    A refresh needs the word "refresh" in the attributes of a ``<meta>`` of those first 4,096
+    characters (w3lib looks for it as written, entities left as they are): when the encoding
+    writes ASCII as its own bytes and the bytes that hold those characters have no "refresh" in
+    any case, there is none, and nothing is decoded (five pages in six of the benchmark's)."""
+    if _ascii_as_bytes(response.encoding) and not _REFRESH.search(response.body, 0, 4 * HEAD_CHARS + 64):
+        return None, None
     text = head_text(response)
     base_url = w3lib_html.get_base_url(text, response.url, response.encoding)
     return w3lib_html.get_meta_refresh(text, base_url, response.encoding, ignore_tags=ignore_tags)
