@@ -219,6 +219,13 @@ class SafeResolver(CachingThreadedResolver):
 
     guard = GUARD
 
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, reactor: Any) -> Any:
+        """With ``NEWSCLEAN_SAFETY_ENABLED`` off, Scrapy's own caching resolver: no name is refused."""
+        if not crawler.settings.getbool("NEWSCLEAN_SAFETY_ENABLED", True):
+            return CachingThreadedResolver.from_crawler(crawler, reactor)
+        return super().from_crawler(crawler, reactor)
+
     def getHostByName(self, name: str, timeout: Sequence[int] = ()) -> Deferred[str]:
         deferred = super().getHostByName(name, timeout)
         deferred.addCallback(self._check, name)

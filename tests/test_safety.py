@@ -29,6 +29,7 @@ import pytest
 from crawl_helpers import DEMO, ROOT, STAT_LINE, read_jsonl
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
+from scrapy.resolver import CachingThreadedResolver
 from scrapy.utils.project import get_project_settings
 from scrapy.utils.test import get_crawler
 from twisted.internet.error import DNSLookupError
@@ -189,6 +190,13 @@ def test_safety_is_on_in_the_project_settings() -> None:
     assert middlewares["crawler.safety.SafeRequestMiddleware"] > 50  # after OffsiteMiddleware
     assert middlewares["scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware"] is None
     assert settings.getint("DOWNLOAD_MAXSIZE") <= 10 * 1024 * 1024
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_safety_setting_switches_the_resolver_too(enabled: bool) -> None:
+    crawler = get_crawler(settings_dict={"NEWSCLEAN_SAFETY_ENABLED": enabled})
+    resolver = SafeResolver.from_crawler(crawler, cast(Any, None))  # no reactor installed here
+    assert type(resolver) is (SafeResolver if enabled else CachingThreadedResolver)
 
 
 def test_resolver_refuses_a_name_resolving_to_loopback() -> None:
