@@ -169,8 +169,8 @@ def link_pages(data_dir: Path, folder: Path, count: int | None = None) -> None:
         (folder / f"{name}.meta.json").write_bytes(orjson.dumps({"url": item["url"]}))
 
 
-def tree_rss_kib(root: int) -> tuple[int, int]:
-    """The summed VmRSS (KiB) of ``root`` and all its descendants, and the largest of them."""
+def tree_pids(root: int) -> set[int]:
+    """``root`` and all its descendants, from ``/proc``."""
     parents: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -183,8 +183,13 @@ def tree_rss_kib(root: int) -> tuple[int, int]:
     while frontier:
         frontier = {pid for pid, ppid in parents.items() if ppid in frontier and pid not in family}
         family |= frontier
+    return family
+
+
+def tree_rss_kib(root: int) -> tuple[int, int]:
+    """The summed VmRSS (KiB) of ``root`` and all its descendants, and the largest of them."""
     sizes = []
-    for pid in family:
+    for pid in tree_pids(root):
         try:
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -327,22 +332,6 @@ def proc_cpu(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / _TICK
-
-
-def tree_pids(root: int) -> set[int]:
-    parents: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
-    family, frontier = {root}, {root}
-    while frontier:
-        frontier = {pid for pid, ppid in parents.items() if ppid in frontier and pid not in family}
-        family |= frontier
-    return family
 
 
 def measure_cpu(command: list[str]) -> tuple[float, float, float, str]:
