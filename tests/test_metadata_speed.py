@@ -5,8 +5,8 @@
 * :func:`pipelines.metadata.extract_author` and :func:`pipelines.metadata.extract_catstags` and
   trafilatura's functions of the same names: the same answers on every fixture page, on pages
   written for their edge cases and on generated pages (hypothesis, fixed seed).
-* :meth:`pipelines.dom.DomRuleSet.find` (elements with an id or a class by XPath, verdicts cached)
-  and a walk over every element of the tree.
+* :meth:`pipelines.dom.DomRuleSet.find` (one walk, XPath rules run from their starting elements,
+  verdicts cached) and a plain walk with each XPath rule over the whole page.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def test_same_metadata_as_trafilatura(cleaner: Cleaner, path: Path) -> None:
 
 
 def _reference_find(rules: DomRuleSet, tree: HtmlElement) -> list[tuple[HtmlElement, str]]:
-    """``find`` as a walk over every element, no cache."""
+    """``find`` as a walk over every element, no cache, and each XPath rule over the whole page."""
     found = {}
     for el in tree.iter(etree.Element):
         if el.get("class") is None and el.get("id") is None:
