@@ -32,6 +32,20 @@ def _combined(rules: Iterable[DomRule]) -> tuple[re.Pattern[str] | None, list[Do
     return re.compile(f"(?:{alternation})", re.IGNORECASE), ordered
 
 
+def _token_verdict(
+    known: dict[str, DomRule | None], pattern: re.Pattern[str], rules: list[DomRule], token: str
+) -> DomRule | None:
+    """The rule whose pattern matches the whole ``token`` (kept in ``known``, cleared when full)."""
+    if token in known:
+        return known[token]
+    m = pattern.fullmatch(token)
+    rule = rules[int(m.lastgroup[1:])] if m and m.lastgroup else None
+    if len(known) >= _TOKEN_CACHE_SIZE:
+        known.clear()
+    known[token] = rule
+    return rule
+
+
 @dataclass
 class DomResult:
     """What a DOM pass removed: block counts per category, and the removed text per rule."""
@@ -86,29 +100,12 @@ class DomRuleSet:
         """:meth:`_match_attrs` with each id and class token matched once per process: a new
         (id, class) pair is mostly made of tokens seen before (on other pages, other elements)."""
         if ident and self._id_re is not None:
-            known = self._id_verdicts
-            ident = ident.strip()
-            if ident in known:
-                rule = known[ident]
-            else:
-                m = self._id_re.fullmatch(ident)
-                rule = self._id_rules[int(m.lastgroup[1:])] if m and m.lastgroup else None
-                if len(known) >= _TOKEN_CACHE_SIZE:
-                    known.clear()
-                known[ident] = rule
+            rule = _token_verdict(self._id_verdicts, self._id_re, self._id_rules, ident.strip())
             if rule is not None:
                 return rule
         if classes and self._class_re is not None:
-            known = self._class_verdicts
             for token in classes.split():
-                if token in known:
-                    rule = known[token]
-                else:
-                    m = self._class_re.fullmatch(token)
-                    rule = self._class_rules[int(m.lastgroup[1:])] if m and m.lastgroup else None
-                    if len(known) >= _TOKEN_CACHE_SIZE:
-                        known.clear()
-                    known[token] = rule
+                rule = _token_verdict(self._class_verdicts, self._class_re, self._class_rules, token)
                 if rule is not None:
                     return rule
         return None
