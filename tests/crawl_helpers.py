@@ -8,7 +8,10 @@ import re
 import socket
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -113,3 +116,41 @@ def article_paths() -> set[str]:
 
 def path_of(url: str) -> str:
     return "/" + url.split("/", 3)[3]
+
+
+#: What a scripted site answers a GET: status, headers (Content-Length is added) and body.
+Answer = tuple[int, dict[str, str], bytes]
+
+
+class ScriptedServer(ThreadingHTTPServer):
+    """A real HTTP server on 127.0.0.1 (a free port) answering each GET with ``answer(handler)``.
+    The listen backlog is raised as the demo server's is (the stdlib's 5 drops connections a
+    crawl opens at once). ``start`` serves from a daemon thread, ``stop`` ends it."""
+
+    request_queue_size = 128
+    daemon_threads = True
+
+    def __init__(self, answer: Callable[[BaseHTTPRequestHandler], Answer]) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                status, headers, body = answer(self)
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.port = int(self.server_address[1])
+
+    def start(self) -> ScriptedServer:
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()

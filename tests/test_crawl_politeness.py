@@ -6,13 +6,12 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
-from crawl_helpers import DEMO, ROOT, STAT_LINE, read_jsonl
+from crawl_helpers import DEMO, ROOT, STAT_LINE, Answer, ScriptedServer, read_jsonl
 
 ARTICLE = (DEMO / "site" / "articles" / "streaming-prices-bundles.html").read_bytes()
 OTHER = (DEMO / "site" / "articles" / "montre-connectee-sante-fiabilite.html").read_bytes()
@@ -24,25 +23,14 @@ class Site:
     def __init__(self) -> None:
         self.requests: list[tuple[str, str, int]] = []
         self.failures = {"/a1.html": 429, "/a2.html": 503}
-        site = self
+        self.httpd = ScriptedServer(self.respond)
+        self.base = f"http://127.0.0.1:{self.httpd.port}"
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                status, body, ctype = site.answer(self.path)
-                site.requests.append((self.path, self.headers.get("User-Agent", ""), status))
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                if status == 429:
-                    self.send_header("Retry-After", "1")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+    def respond(self, request: BaseHTTPRequestHandler) -> Answer:
+        status, body, ctype = self.answer(request.path)
+        self.requests.append((request.path, request.headers.get("User-Agent", ""), status))
+        headers = {"Content-Type": ctype, **({"Retry-After": "1"} if status == 429 else {})}
+        return status, headers, body
 
     def answer(self, path: str) -> tuple[int, bytes, str]:
         if path == "/robots.txt":
@@ -62,11 +50,9 @@ class Site:
 @pytest.fixture()
 def site() -> Iterator[Site]:
     s = Site()
-    thread = threading.Thread(target=s.httpd.serve_forever, daemon=True)
-    thread.start()
+    s.httpd.start()
     yield s
-    s.httpd.shutdown()
-    s.httpd.server_close()
+    s.httpd.stop()
 
 
 def test_retries_429_and_503_with_backoff_and_obeys_robots(site: Site, tmp_path: Path) -> None:

@@ -16,17 +16,16 @@ import logging
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from ipaddress import ip_address, ip_network
 from pathlib import Path
 from typing import Any, cast
 
 import orjson
 import pytest
-from crawl_helpers import DEMO, ROOT, STAT_LINE, read_jsonl
+from crawl_helpers import DEMO, ROOT, STAT_LINE, Answer, ScriptedServer, read_jsonl
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.resolver import CachingThreadedResolver
@@ -274,26 +273,13 @@ class HostileSite:
     requests: list[tuple[str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                site.requests.append((self.headers.get("Host", ""), self.path))
-                status, headers, body = site.routes.get(self.path, (404, {"Content-Type": "text/html"}, b"no"))
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.port = int(self.httpd.server_address[1])
+        self.httpd = ScriptedServer(self.answer)
+        self.port = self.httpd.port
         self.base = f"http://localhost:{self.port}"
+
+    def answer(self, request: BaseHTTPRequestHandler) -> Answer:
+        self.requests.append((request.headers.get("Host", ""), request.path))
+        return self.routes.get(request.path, (404, {"Content-Type": "text/html"}, b"no"))
 
 
 def build_routes(site: HostileSite, bomb: bytes, secret: Path) -> None:
@@ -384,7 +370,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     servers = {name: HostileSite() for name in ("hostile", "closed")}
     for server in servers.values():
         build_routes(server, bomb, secret)
-        threading.Thread(target=server.httpd.serve_forever, daemon=True).start()
+        server.httpd.start()
     # a line an earlier run wrote: it must survive the hostile crawl as it is
     earlier = orjson.dumps({"url": "http://localhost/earlier.html", "text": "written before"}) + b"\n"
     outs = {name: tmp / f"{name}.jsonl" for name in servers}
@@ -407,8 +393,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
                 process.kill()
                 process.wait()
         for server in servers.values():
-            server.httpd.shutdown()
-            server.httpd.server_close()
+            server.httpd.stop()
 
 
 def test_the_bomb_is_small_and_big(hostile: dict[str, Any]) -> None:
