@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -274,6 +275,33 @@ def _local(tag: Any) -> str:
     return tag.rsplit("}", 1)[-1].lower() if isinstance(tag, str) else ""
 
 
+#: Comments, CDATA sections and processing instructions: their text is not markup.
+_NOT_MARKUP = re.compile(rb"<!--.*?(?:-->|\Z)|<!\[CDATA\[.*?(?:\]\]>|\Z)|<\?.*?(?:\?>|\Z)", re.DOTALL)
+#: An entry's start tag (group 1 empty) or end tag (group 1 "/"), with or without a prefix.
+_ENTRY_TAG = re.compile(rb"<(/?)(?:[A-Za-z_][\w.-]*:)?(?:url|sitemap|item|entry)[\s/>]", re.IGNORECASE)
+
+
+def whole_entries(body: bytes, started: int) -> int:
+    """How many of the ``started`` entries of a broken document are whole, decided on the bytes.
+
+    Whatever libxml2 does at the damage (before 2.14 it leaves the open elements open; from 2.14
+    on it closes them, so a cut-off ``<url>`` looks ended), the parser *starts* only the entries
+    whose start tag lies before the damage. The last of those is whole only when every entry of
+    the body was started and the body holds as many entry end tags as start tags; otherwise the
+    damage may lie inside it, and it is left out (at worst one whole entry is lost, never a
+    half-read one requested).
+    """
+    opened = closed = 0
+    for match in _ENTRY_TAG.finditer(_NOT_MARKUP.sub(b"", body)):
+        if match.group(1):
+            closed += 1
+        else:
+            opened += 1
+    if started == 0:
+        return 0
+    return started if started == opened and closed >= opened else started - 1
+
+
 def read_xml(body: bytes) -> XmlDocument:
     """Parse a sitemap or feed safely: no entity is expanded, no DTD or external file is loaded.
 
@@ -281,7 +309,8 @@ def read_xml(body: bytes) -> XmlDocument:
       file) is refused whole: ``(None, "entities")``;
     * a body that is not a sitemap or feed at all (HTML, an image, nothing): ``(…, "not_xml")``;
     * a document cut short or broken part-way (``"broken"``) keeps the entries that ended before
-      the damage (a ``<url>`` cut inside its ``<loc>`` is left out, never requested half-read).
+      the damage (a ``<url>`` cut inside its ``<loc>`` is left out, never requested half-read),
+      decided by :func:`whole_entries` on the bytes, not by the version of libxml2's recovery.
     """
     parser = etree.XMLPullParser(
         events=("start", "end"), resolve_entities=False, no_network=True, load_dtd=False,
@@ -311,8 +340,9 @@ def read_xml(body: bytes) -> XmlDocument:
     if _local(root.tag) not in XML_ROOTS:
         return XmlDocument(None, "not_xml") if broken else XmlDocument(root, None)
     if broken:
-        for element in started:
-            if element not in ended and element.getparent() is not None:
+        keep = whole_entries(body, len(started))
+        for index, element in enumerate(started):
+            if (index >= keep or element not in ended) and element.getparent() is not None:
                 element.getparent().remove(element)
         return XmlDocument(root, "broken")
     return XmlDocument(root, None)
@@ -321,5 +351,5 @@ def read_xml(body: bytes) -> XmlDocument:
 __all__ = [
     "GUARD", "METADATA_ADDRESSES", "REASONS", "XML_PROBLEMS", "Allowance", "CountedHttpCompressionMiddleware",
     "Guard", "SafeRequestMiddleware", "SafeResolver", "XmlDocument", "address_problem", "allowances_of", "domains_of",
-    "literal_address", "parse_allowance", "read_xml",
+    "literal_address", "parse_allowance", "read_xml", "whole_entries",
 ]
