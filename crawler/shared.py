@@ -5,8 +5,9 @@ setting ``NEWSCLEAN_REDIS_URL`` (or the environment variable of that name) is se
 the crawl to shared mode; without it, it changes nothing:
 
 * the scheduler queue and the request dupefilter go to Redis through scrapy-redis
-  (:class:`SharedScheduler`, a scrapy-redis scheduler that also keeps a worker registry so a run
-  has a start and an end);
+  (:class:`crawler.shared_scheduler.SharedScheduler`, a scrapy-redis scheduler that also keeps
+  a worker registry so a run has a start and an end; imported only in shared mode, so the base
+  install runs without the ``redis`` extra);
 * the run state (seen URLs, content hashes) goes to Redis: ``NEWSCLEAN_STATE_DIR`` becomes the
   Redis URL, opened by :func:`pipelines.state.open_state` as a
   :class:`pipelines.state_redis.RedisStateStore` (the dedup pipeline claims a hash before the
@@ -29,8 +30,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
-import socket
 import time
 from typing import Any
 
@@ -38,10 +37,8 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.settings import BaseSettings
-from scrapy_redis.scheduler import Scheduler as RedisScheduler
-from twisted.internet import task
 
-from pipelines.state_redis import parse_spec, with_options
+from pipelines.state import require_redis
 
 logger = logging.getLogger(__name__)
 
@@ -65,13 +62,16 @@ class SharedCrawl:
         url = redis_url(settings)
         if url is None:
             return
+        require_redis("scrapy_redis")  # stops here, with one line, when the redis extra is missing
+        from pipelines.state_redis import parse_spec, with_options
+
         server, options = parse_spec(url)
         prefix = options.get("prefix") or settings.get("NEWSCLEAN_REDIS_PREFIX") or DEFAULT_PREFIX
         lease = settings.getfloat("NEWSCLEAN_WORKER_LEASE", DEFAULT_WORKER_LEASE)
         values: dict[str, Any] = {
             URL_SETTING: url,
             "REDIS_URL": server,
-            "SCHEDULER": "crawler.shared.SharedScheduler",
+            "SCHEDULER": "crawler.shared_scheduler.SharedScheduler",
             "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
             "SCHEDULER_PERSIST": True,  # a worker leaving must not flush the queue of the others
             "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
@@ -84,123 +84,6 @@ class SharedCrawl:
             settings.set(name, value, priority="spider")
         # components: per-key priority, so the project's own entries stay
         settings["EXTENSIONS"].set("crawler.shared.SharedWorker", 1000, priority="spider")
-
-
-# KEYS: registry; ARGV: worker id, lease ms. Drops expired workers, adds this one.
-# Returns 1 when no other live worker was registered (a new run starts).
-_JOIN = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-local fresh = redis.call('ZCARD', KEYS[1]) == 0
-if fresh then
-  for i = 2, #KEYS do redis.call('DEL', KEYS[i]) end
-end
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-if fresh then return 1 end
-return 0
-"""
-
-# KEYS: registry; ARGV: worker id, lease ms. Extends this worker's lease.
-_BEAT = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-return 1
-"""
-
-# KEYS: registry, queue, dupefilter; ARGV: worker id.
-# Removes this worker; if it was the last live one and the queue is empty, the run is over:
-# the dupefilter is deleted. Returns 1 when it was.
-_LEAVE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) == 0 and redis.call('ZCARD', KEYS[2]) == 0 then
-  redis.call('DEL', KEYS[3])
-  return 1
-end
-return 0
-"""
-
-
-class SharedScheduler(RedisScheduler):
-    """The scrapy-redis scheduler plus a worker registry (start and end of a shared run)."""
-
-    worker_lease: float = DEFAULT_WORKER_LEASE
-    registry_key: str = ""
-    prefetch: int = 16
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> SharedScheduler:
-        instance: SharedScheduler = super().from_crawler(crawler)
-        settings = crawler.settings
-        url = redis_url(settings) or ""
-        prefix = parse_spec(url)[1].get("prefix") or settings.get("NEWSCLEAN_REDIS_PREFIX") or DEFAULT_PREFIX
-        instance.prefix = prefix
-        instance.worker_lease = settings.getfloat("NEWSCLEAN_WORKER_LEASE", DEFAULT_WORKER_LEASE)
-        instance.worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
-        per_domain = settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN", 8)
-        instance.prefetch = settings.getint("NEWSCLEAN_SHARED_PREFETCH") or 2 * max(per_domain, 1)
-        instance.crawler = crawler
-        return instance
-
-    def open(self, spider: Spider) -> None:
-        super().open(spider)
-        self.registry_key = f"{self.prefix}:{spider.name}:workers"
-        lease_ms = int(self.worker_lease * 1000)
-        keys = [self.registry_key, self.queue.key, self.df.key]
-        fresh = bool(self.server.register_script(_JOIN)(keys=keys, args=[self.worker_id, lease_ms]))
-        self._beat_script = self.server.register_script(_BEAT)
-        self._beat = task.LoopingCall(self._renew)
-        self._beat.start(self.worker_lease / 3, now=False)
-        if self.stats:
-            self.stats.set_value("newsclean/shared/new_run", int(fresh))
-        logger.info(
-            "shared crawl: worker %s %s (queue %s, %d requests waiting)",
-            self.worker_id, "starts a new run" if fresh else "joins the running crawl", self.queue.key,
-            len(self.queue),
-        )
-
-    def _renew(self) -> None:
-        try:
-            self._beat_script(keys=[self.registry_key], args=[self.worker_id, int(self.worker_lease * 1000)])
-        except Exception as exc:  # keep the worker going: Redis may come back before the lease ends
-            logger.warning("shared crawl: could not renew worker lease: %s", exc)
-
-    def close(self, reason: str) -> None:
-        if getattr(self, "_beat", None) is not None and self._beat.running:
-            self._beat.stop()
-        keys = [self.registry_key, self.queue.key, self.df.key]
-        ended = bool(self.server.register_script(_LEAVE)(keys=keys, args=[self.worker_id]))
-        if self.stats:
-            self.stats.set_value("newsclean/shared/run_ended", int(ended))
-        logger.info("shared crawl: worker %s leaves (%s)%s", self.worker_id, reason,
-                    "; last one out: run over, dupefilter deleted" if ended else "")
-
-    # the parent passes spider= to the stats collector, deprecated since Scrapy 2.14
-    def enqueue_request(self, request: Any) -> bool:
-        if not request.dont_filter and self.df.request_seen(request):
-            self.df.log(request, self.spider)
-            return False
-        if self.stats:
-            self.stats.inc_value("scheduler/enqueued/redis")
-        self.queue.push(request)
-        return True
-
-    def next_request(self) -> Any:
-        # Take no more than ``prefetch`` requests into this worker's downloader: Scrapy would pull
-        # up to CONCURRENT_REQUESTS at once, leaving nothing for the other workers (and more to
-        # refetch if this one is killed).
-        engine = getattr(self.crawler, "engine", None)
-        downloader = getattr(engine, "downloader", None)
-        if downloader is not None and len(downloader.active) >= self.prefetch:
-            return None
-        request = self.queue.pop(self.idle_before_close)
-        if request is not None and self.stats:
-            self.stats.inc_value("scheduler/dequeued/redis")
-        return request
 
 
 class SharedWorker:

@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import fcntl
 import gzip
+import importlib.util
 import json
 import logging
 import sqlite3
+import sys
 import threading
 import time
 import zlib
@@ -268,14 +270,34 @@ def hashes_in(target: str | Path, wanted: Iterable[str]) -> set[str]:
     return found
 
 
+#: What shared mode (a ``redis://`` state, ``NEWSCLEAN_REDIS_URL``) says when the extra is missing.
+REDIS_EXTRA_MISSING = "shared mode needs the redis extra: pip install 'newsclean[redis]'"
+
+
+def require_redis(*modules: str) -> None:
+    """Stop with one line (``SystemExit``, exit status 2) unless redis-py and ``modules`` import.
+
+    The base install runs the crawl and ``newsclean clean`` without Redis; only shared mode needs
+    the ``redis`` extra (redis-py, and scrapy-redis for the crawl).
+    """
+    for name in ("redis", *modules):
+        if importlib.util.find_spec(name) is None:
+            print(f"newsclean: {REDIS_EXTRA_MISSING} (no module named {name!r})", file=sys.stderr)
+            raise SystemExit(2)
+
+
 def open_state(spec: str | Path, commit: str = "claim") -> StateStore:
     """A directory (created if needed) gives the SQLite store; ``redis://…`` the Redis store."""
     text = str(spec)
     if text.startswith(("redis://", "rediss://", "unix://")):
+        require_redis()
         from pipelines.state_redis import open_redis_state, with_options
 
         return open_redis_state(with_options(text, commit=commit) if commit != "claim" else text)
     return SQLiteStateStore(Path(text) / STATE_FILE, commit=commit)
 
 
-__all__ = ["COMMIT_MODES", "STATE_FILE", "SQLiteStateStore", "StateStore", "hashes_in", "open_state"]
+__all__ = [
+    "COMMIT_MODES", "REDIS_EXTRA_MISSING", "STATE_FILE", "SQLiteStateStore", "StateStore", "hashes_in", "open_state",
+    "require_redis",
+]

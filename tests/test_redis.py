@@ -241,7 +241,7 @@ def test_the_setting_switches_scheduler_dupefilter_and_state(monkeypatch: pytest
     monkeypatch.setenv("NEWSCLEAN_REDIS_URL", "redis://10.0.0.5:6379/2?prefix=nightly")
     settings = Settings({"NEWSCLEAN_STATE_DIR": "state/"}, priority="project")
     SharedCrawl().update_settings(settings)
-    assert settings["SCHEDULER"] == "crawler.shared.SharedScheduler"
+    assert settings["SCHEDULER"] == "crawler.shared_scheduler.SharedScheduler"
     assert settings["DUPEFILTER_CLASS"] == "scrapy_redis.dupefilter.RFPDupeFilter"
     assert settings["REDIS_URL"] == "redis://10.0.0.5:6379/2"
     assert settings["SCHEDULER_QUEUE_KEY"] == "nightly:%(spider)s:requests"
