@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# The main job on the embedded default: install, crawl the demo site (served on 127.0.0.1 for the
-# crawl's duration), then clean the saved pages shipped in fixtures/ offline.
+# The main job on the embedded default: install (base install, pinned versions), crawl the demo
+# site (served on 127.0.0.1 for the crawl's duration), then clean the saved pages shipped in
+# fixtures/ offline. NEWSCLEAN_DEMO_OUT names the output folder (default output/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -x .venv/bin/python ]; then
-  python3 -m venv .venv
-fi
-.venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e .
-mkdir -p output
-.venv/bin/scrapy crawl news -a site=demo -s NEWSCLEAN_STATE_DIR=output/demo-state -o output/demo/crawl.jsonl
-.venv/bin/newsclean clean fixtures/samples/text fixtures/offline -o output/offline.jsonl
-echo "records: output/demo/crawl.jsonl ($(wc -l < output/demo/crawl.jsonl) lines)," \
-     "output/offline.jsonl ($(wc -l < output/offline.jsonl) lines)"
+. scripts/venv.sh
+install_pinned .
+out=${NEWSCLEAN_DEMO_OUT:-output}
+mkdir -p "$out/demo"
+crawl="$out/demo/crawl.jsonl"
+before=0
+[ -f "$crawl" ] && before=$(wc -l < "$crawl")
+"$VENV/bin/scrapy" crawl news -a site=demo -s NEWSCLEAN_STATE_DIR="$out/demo-state" -o "$crawl"
+after=0
+[ -f "$crawl" ] && after=$(wc -l < "$crawl")
+"$VENV/bin/newsclean" clean fixtures/samples/text fixtures/offline -o "$out/offline.jsonl"
+echo "crawl: $((after - before)) new articles written to $crawl ($after in all; the state in $out/demo-state" \
+     "keeps every run to articles not seen before)"
+echo "offline: $(wc -l < "$out/offline.jsonl") records in $out/offline.jsonl"

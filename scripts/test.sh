@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The test command: creates .venv if needed, installs the project with its dev extras and the
-# system services the tests start themselves (redis-server), then runs ruff, mypy and pytest.
+# The test command: installs the project with its dev extras (pinned versions, requirements.lock)
+# into .venv (or NEWSCLEAN_VENV) and the system service the tests start themselves
+# (redis-server), then runs ruff, mypy and pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v redis-server >/dev/null 2>&1; then
@@ -13,11 +14,8 @@ if ! command -v redis-server >/dev/null 2>&1; then
     exit 1
   fi
 fi
-if [ ! -x .venv/bin/python ]; then
-  python3 -m venv .venv
-fi
-.venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e '.[dev]'
-.venv/bin/ruff check .
-.venv/bin/mypy
-.venv/bin/python -m pytest -q "$@"
+. scripts/venv.sh
+install_pinned '.[dev]'
+"$VENV/bin/ruff" check .
+"$VENV/bin/mypy"
+"$VENV/bin/python" -m pytest -q "$@"

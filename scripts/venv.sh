@@ -1,0 +1,15 @@
+# Sourced by scripts/demo.sh and scripts/test.sh: the virtual environment and the pinned install.
+#
+# NEWSCLEAN_VENV names the environment (default .venv in the checkout; .ci/run gives each command
+# a new empty one). Every install takes the exact versions of requirements.lock: pip and
+# setuptools first (so the interpreter's bundled pip, whatever its age, is never the one that
+# resolves the project), then the project itself, built with the pinned setuptools.
+VENV=${NEWSCLEAN_VENV:-.venv}
+
+install_pinned() {  # $1: what to install from this checkout, e.g. . or .[dev]
+  if [ ! -x "$VENV/bin/python" ]; then
+    python3 -m venv "$VENV"
+  fi
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -c requirements.lock pip setuptools
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -c requirements.lock --no-build-isolation -e "$1"
+}
