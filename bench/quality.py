@@ -14,10 +14,10 @@ Usage::
 * ``trafilatura-precision``: the same with ``favor_precision=True``;
 
 and the script prints precision, recall and F1 per system with the benchmark's own metric
-(:func:`pipelines.evaluation.benchmark_prf`), then the pages where newsclean does worst against
+(:func:`support.scoring.benchmark_prf`), then the pages where newsclean does worst against
 bare trafilatura.
 
-``--corpus`` scores a folder of fixture cases (:func:`pipelines.evaluation.load_cases`) by
+``--corpus`` scores a folder of fixture cases (:func:`support.scoring.load_cases`) by
 snippets instead: snippet recall (share of ``with`` found) and snippet precision (share of
 ``without`` absent), for newsclean and bare trafilatura.
 """
@@ -37,7 +37,10 @@ import orjson
 import trafilatura
 
 from pipelines.core import Cleaner, Drop, Page
-from pipelines.evaluation import Case, benchmark_prf, load_cases, shingle_pr, snippet_scores
+
+# the scoring helpers the tests use (tests/support/scoring.py): not part of the installed package
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from support.scoring import Case, benchmark_prf, load_cases, shingle_pr, snippet_scores
 
 SYSTEMS = ("newsclean", "trafilatura", "trafilatura-precision")
 

@@ -36,8 +36,8 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipelines.hashing import content_hash
-from pipelines.state_redis import RedisStateStore, hash_member, url_member
+from pipelines.core.hashing import content_hash
+from pipelines.store.redis import RedisStateStore, hash_member, url_member
 
 WORDS = [
     "processeur", "portables", "autonomie", "smartphone", "pliable", "batterie", "europe", "regulation",

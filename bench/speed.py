@@ -10,11 +10,11 @@ DATA_DIR holds ``html/<id>.html.gz`` and ``truth.jsonl`` (``{"id", "url", "text"
 1. **Per core, in this process.** The pages are unpacked in memory first (not timed). Each run
    times, one after the other and alternating which goes first, bare
    ``trafilatura.extract(html, url=url, with_metadata=True, include_comments=False)`` and the
-   whole newsclean pipeline (``Cleaner.clean`` then ``pipelines.record.dumps``: decode, parse,
+   whole newsclean pipeline (``Cleaner.clean`` then ``pipelines.core.record.dumps``: decode, parse,
    metadata, DOM rules, trafilatura, language, residue rules, hash, JSON) over every page.
    pages/s per core = pages / CPU seconds of this process (``time.process_time``: the figure
    holds on a busy machine); wall pages/s are printed beside it. The ratio is taken run by run.
-   One more newsclean pass with a :class:`pipelines.timing.StageClock` on CPU time gives each
+   One more newsclean pass with a :class:`pipelines.core.stage_clock.StageClock` on CPU time gives each
    stage's share (the timed runs keep the default no-op clock). Peak RSS is this process's.
 2. **Offline, ``newsclean clean -j 1`` and ``-j 2``** on the same pages repeated to
    ``--offline-pages`` (symlinks with URL sidecars; enough pages that starting the worker pool
@@ -67,9 +67,9 @@ from typing import Any
 import orjson
 import trafilatura
 
-from pipelines.core import Cleaner, Drop, Page
-from pipelines.record import dumps
-from pipelines.timing import STAGES, StageClock
+from pipelines.core.cleaner import Cleaner, Drop, Page
+from pipelines.core.record import dumps
+from pipelines.core.stage_clock import STAGES, StageClock
 
 ROOT = Path(__file__).resolve().parent.parent
 

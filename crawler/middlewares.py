@@ -25,12 +25,12 @@ from scrapy.utils.httpobj import urlparse_cached
 from w3lib import html as w3lib_html
 from w3lib.encoding import html_to_unicode
 
-from pipelines.scrapy_pipelines import state_for
+from pipelines.item_pipelines import state_for
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
-    from pipelines.state import StateStore
+    from pipelines.store import StateStore
 
 logger = logging.getLogger(__name__)
 

@@ -55,9 +55,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.MetaRefreshMiddleware": 580,
 }
 ITEM_PIPELINES = {
-    "pipelines.scrapy_pipelines.CleanPipeline": 300,
-    "pipelines.scrapy_pipelines.LanguagePipeline": 400,
-    "pipelines.scrapy_pipelines.DedupPipeline": 900,  # last: what it lets through is written
+    "pipelines.item_pipelines.CleanPipeline": 300,
+    "pipelines.item_pipelines.LanguagePipeline": 400,
+    "pipelines.item_pipelines.DedupPipeline": 900,  # last: what it lets through is written
 }
 EXTENSIONS = {
     "crawler.extensions.CrawlSummary": 500,

@@ -9,8 +9,8 @@ the crawl to shared mode; without it, it changes nothing:
   a worker registry so a run has a start and an end; imported only in shared mode, so the base
   install runs without the ``redis`` extra);
 * the run state (seen URLs, content hashes) goes to Redis: ``NEWSCLEAN_STATE_DIR`` becomes the
-  Redis URL, opened by :func:`pipelines.state.open_state` as a
-  :class:`pipelines.state_redis.RedisStateStore` (the dedup pipeline claims a hash before the
+  Redis URL, opened by :func:`pipelines.store.open_state` as a
+  :class:`pipelines.store.redis.RedisStateStore` (the dedup pipeline claims a hash before the
   record is exported and commits it once the line is written);
 * :class:`SharedWorker` closes a worker that had nothing to do for ``NEWSCLEAN_IDLE_CLOSE``
   seconds instead of leaving as soon as the shared queue is empty for a moment.
@@ -38,7 +38,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.settings import BaseSettings
 
-from pipelines.state import require_redis
+from pipelines.store import require_redis
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class SharedCrawl:
         if url is None:
             return
         require_redis("scrapy_redis")  # stops here, with one line, when the redis extra is missing
-        from pipelines.state_redis import parse_spec, with_options
+        from pipelines.store.redis import parse_spec, with_options
 
         server, options = parse_spec(url)
         prefix = options.get("prefix") or settings.get("NEWSCLEAN_REDIS_PREFIX") or DEFAULT_PREFIX

@@ -18,7 +18,7 @@ from scrapy_redis.scheduler import Scheduler as RedisScheduler
 from twisted.internet import task
 
 from crawler.shared import DEFAULT_PREFIX, DEFAULT_WORKER_LEASE, redis_url
-from pipelines.state_redis import parse_spec
+from pipelines.store.redis import parse_spec
 
 logger = logging.getLogger(__name__)
 

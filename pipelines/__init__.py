@@ -1,7 +1,7 @@
 """newsclean: news pages in, clean article records out.
 
-The cleaning core (``pipelines.core`` and the modules it imports) never imports Scrapy; the
-Scrapy adapters live in ``pipelines.scrapy_pipelines`` and ``pipelines.feedexport``.
+The cleaning core (``pipelines.core.cleaner`` and the modules it imports) never imports Scrapy; the
+Scrapy adapters live in ``pipelines.item_pipelines`` and ``pipelines.feedexport``.
 """
 
 __version__ = "0.1.0"

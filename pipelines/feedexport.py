@@ -1,7 +1,7 @@
 """An orjson JSON-lines exporter for Scrapy's Feed exports (formats ``jsonl`` and ``jsonlines``).
 
-Each item is written by :class:`pipelines.writer.JsonlWriter` (the writer ``newsclean clean`` uses:
-:func:`pipelines.record.dumps`, one ``write`` call, then a flush): a killed crawl leaves only whole lines
+Each item is written by :class:`pipelines.io.writer.JsonlWriter` (the writer ``newsclean clean`` uses:
+:func:`pipelines.core.record.dumps`, one ``write`` call, then a flush): a killed crawl leaves only whole lines
 behind, and when the feed file is reopened for appending, a partial last line left by an earlier
 kill is cut off first. Registered in ``FEED_EXPORTERS`` by ``crawler/settings.py``, so URI
 templates, batching, compression (``postprocessing``) and storage backends all apply.
@@ -16,7 +16,7 @@ from typing import IO, Any
 from itemadapter import ItemAdapter
 from scrapy.exporters import BaseItemExporter
 
-from pipelines.writer import JsonlWriter, truncate_partial_line
+from pipelines.io.writer import JsonlWriter, truncate_partial_line
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class JsonLinesExporter(BaseItemExporter):
 
 def drop_partial_line(file: IO[bytes]) -> int:
     """If ``file`` is a local file whose last line was cut by a kill, truncate it after its last
-    whole line (:func:`pipelines.writer.truncate_partial_line`). The number of bytes cut."""
+    whole line (:func:`pipelines.io.writer.truncate_partial_line`). The number of bytes cut."""
     name = getattr(file, "name", None)
     if not isinstance(name, str) or not os.path.isfile(name):
         return 0

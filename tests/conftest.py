@@ -1,4 +1,9 @@
-"""Shared test helpers: the repository's fixture folders and one cleaner per session."""
+"""Shared test helpers: the repository's fixture folders and one cleaner per session.
+
+``tests/unit/`` runs in seconds; ``tests/integration/`` starts real processes (crawls, kills,
+worker pools, redis-server) and is marked ``integration``: ``pytest -m "not integration"`` runs
+the fast half. ``tests/support/`` holds the helpers both use (scoring, scripted HTTP servers).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,19 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.core import Cleaner, CleanOptions
+from pipelines.core.cleaner import Cleaner, CleanOptions
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 PAGES = FIXTURES / "pages"
 SAMPLES = FIXTURES / "samples"
+INTEGRATION = Path(__file__).resolve().parent / "integration"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if INTEGRATION in item.path.parents:
+            item.add_marker(pytest.mark.integration)
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 """Boilerplate rules as data.
 
-Two tables, both compiled once at import by :mod:`pipelines.dom` and :mod:`pipelines.residue`:
+Two tables, both compiled once at import by :mod:`pipelines.core.dom_rules` and :mod:`pipelines.core.line_rules`:
 
 * :data:`pipelines.rules.dom.DOM_RULES`: element rules applied to the parsed page before
   extraction (class tokens, ids, or an XPath);

@@ -3,7 +3,7 @@
 A ``drop`` pattern must match a whole line: a sentence that merely *mentions* cookies or the
 CAC 40 is never touched. Apostrophes and quotes are matched in both their typographic and ASCII
 forms, and non-breaking spaces count as spaces (lines are matched after
-:func:`pipelines.residue.match_form`).
+:func:`pipelines.core.line_rules.match_form`).
 """
 
 from __future__ import annotations

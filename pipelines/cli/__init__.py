@@ -1,0 +1,5 @@
+"""The ``newsclean`` command: ``clean`` and ``explain``."""
+
+from pipelines.cli.main import main
+
+__all__ = ["main"]

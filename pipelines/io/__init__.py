@@ -1,0 +1,1 @@
+"""Reading inputs (files, folders, globs, WARC, JSONL, stdin lists) and writing JSONL records."""

@@ -1,0 +1,338 @@
+"""Scrapy item pipelines over the cleaning core: clean, language, dedup.
+
+Each is built in ``from_crawler``, configured by ``NEWSCLEAN_*`` settings and can be switched off
+(``NEWSCLEAN_<STEP>_ENABLED``). Drops raise named :class:`~scrapy.exceptions.DropItem` subclasses
+(Scrapy counts them under ``item_dropped_reasons_count/<class>``) and every step counts into the
+stats under ``newsclean/<step>/<counter>[/<reason>]`` (listed in ``docs/stats.md``).
+
+* :class:`CleanPipeline` turns a :class:`~crawler.items.RawPage` into a record with
+  :meth:`pipelines.core.cleaner.Cleaner.clean`, in a process pool of ``NEWSCLEAN_POOL_SIZE`` workers
+  (default: one per core; 0 cleans in the crawl's process), awaited without blocking the reactor.
+* :class:`LanguagePipeline` counts languages and drops those outside ``NEWSCLEAN_LANGUAGES``.
+* :class:`DedupPipeline` drops a record whose content hash was already written, in this run or
+  in an earlier one (the state store, ``NEWSCLEAN_STATE_DIR``), and commits a hash to the store
+  only once the feed exporter has written its line (``item_scraped``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import os
+import weakref
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.extensions.feedexport import FeedExporter, FileFeedStorage
+
+from pipelines.core.cleaner import Cleaner, CleanOptions, Drop, Page
+from pipelines.run import pool as cleanpool
+from pipelines.store import StateStore, open_state
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
+
+logger = logging.getLogger(__name__)
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+
+# -- drops -------------------------------------------------------------------------------------
+class NewscleanDrop(DropItem):
+    """A page or record dropped by a newsclean pipeline, with a stable ``reason``."""
+
+    #: the level of Scrapy's "Dropped: ..." line (which prints the whole record)
+    log_level = "INFO"
+
+    def __init__(self, reason: str, url: str = "", detail: str = "") -> None:
+        self.reason = reason
+        self.url = url
+        super().__init__(f"{reason}: {url} {detail}".rstrip(), log_level=type(self).log_level)
+
+
+class CleanDrop(NewscleanDrop):
+    """The cleaner gave no record (reason: a key of ``pipelines.core.cleaner.DROP_REASONS``, or ``worker_died``)."""
+
+
+class LanguageDrop(NewscleanDrop):
+    """The record's language is not in ``NEWSCLEAN_LANGUAGES``."""
+
+
+class DuplicateDrop(NewscleanDrop):
+    """The record's content hash was already written (this run or an earlier one). Not a fault:
+    counted in the stats, and its "Dropped" line (the whole record) logged at DEBUG only."""
+
+    log_level = "DEBUG"
+
+
+# -- the state store, one per crawler ----------------------------------------------------------
+_STATES: weakref.WeakKeyDictionary[Crawler, StateStore] = weakref.WeakKeyDictionary()
+
+
+def state_dir(crawler: Crawler) -> str:
+    return str(crawler.settings.get("NEWSCLEAN_STATE_DIR") or PROJECT_DIR / "state")
+
+
+def state_for(crawler: Crawler) -> StateStore:
+    """The crawl's state store (opened on first use in ``export`` commit mode, closed when the
+    engine stops), shared by the seen-URL middleware and the dedup pipeline."""
+    store = _STATES.get(crawler)
+    if store is None:
+        spec = state_dir(crawler)
+        store = open_state(spec, commit="export")
+        _STATES[crawler] = store
+        recovered = getattr(store, "recovered", None)
+        if recovered and crawler.stats is not None:
+            for key, value in recovered.items():
+                crawler.stats.set_value(f"newsclean/state/recovered/{key}", value)
+        logger.info("state store: %s", spec)
+
+        def close(**_: Any) -> None:
+            _STATES.pop(crawler, None)
+            store.close()
+
+        crawler.signals.connect(close, signal=signals.engine_stopped, weak=False)
+    return store
+
+
+def _stats(crawler: Crawler) -> StatsCollector:
+    assert crawler.stats is not None
+    return crawler.stats
+
+
+# -- cleaning ----------------------------------------------------------------------------------
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity), else all of them."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def clean_options(settings: Any) -> CleanOptions:
+    """``CleanOptions`` from ``NEWSCLEAN_<FIELD>`` settings (e.g. ``NEWSCLEAN_MIN_WORDS``)."""
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(CleanOptions):
+        name = f"NEWSCLEAN_{f.name.upper()}"
+        if settings.get(name) is None:
+            continue
+        default = f.default
+        if isinstance(default, bool):
+            values[f.name] = settings.getbool(name)
+        elif isinstance(default, int):
+            values[f.name] = settings.getint(name)
+        elif isinstance(default, float):
+            values[f.name] = settings.getfloat(name)
+        else:
+            values[f.name] = settings.get(name)
+    return CleanOptions(**values)
+
+
+def page_of(item: Any) -> Page:
+    fetched = item.fetched_at
+    return Page.from_headers(
+        item.body,
+        item.url,
+        item.headers,
+        source=item.url,
+        fetched_at=datetime.fromisoformat(fetched.replace("Z", "+00:00")) if fetched else None,
+    )
+
+
+class CleanPipeline:
+    """Raw page → record (or :class:`CleanDrop`), in a process pool.
+
+    Settings: ``NEWSCLEAN_CLEAN_ENABLED`` (True), ``NEWSCLEAN_POOL_SIZE`` (None: one worker per
+    core; 0: clean in this process, on the reactor thread), ``NEWSCLEAN_POOL_START_METHOD``
+    (``forkserver``), ``NEWSCLEAN_POOL_WARM_IN_PROCESS`` (False; True: pages that arrive before
+    every worker is up are cleaned in this process, which then builds a cleaner of its own when
+    the spider opens: about 2 s of the crawl's CPU, competing with the workers starting), and
+    the ``CleanOptions`` fields as ``NEWSCLEAN_<FIELD>``.
+    """
+
+    def __init__(
+        self, crawler: Crawler, options: CleanOptions, pool_size: int, start_method: str, warm_in_process: bool = False
+    ) -> None:
+        self.crawler = crawler
+        self.stats = _stats(crawler)
+        self.options = options
+        self.pool_size = pool_size
+        self.start_method = start_method
+        self.warm_in_process = warm_in_process
+        self.cleaner: Cleaner | None = None
+        self.pool: cleanpool.LoopPool | None = None
+        self.warming = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CleanPipeline:
+        settings = crawler.settings
+        if not settings.getbool("NEWSCLEAN_CLEAN_ENABLED", True):
+            raise NotConfigured("NEWSCLEAN_CLEAN_ENABLED is off")
+        size = settings.get("NEWSCLEAN_POOL_SIZE")
+        pool_size = usable_cores() if size in (None, "") else int(size)
+        if pool_size < 0:
+            raise ValueError(f"NEWSCLEAN_POOL_SIZE must be >= 0, not {pool_size}")
+        start_method = settings.get("NEWSCLEAN_POOL_START_METHOD", "forkserver")
+        warm = settings.getbool("NEWSCLEAN_POOL_WARM_IN_PROCESS", False)
+        return cls(crawler, clean_options(settings), pool_size, start_method, warm)
+
+    def open_spider(self) -> None:
+        if self.pool_size:
+            # start the workers now: they load while robots.txt, feeds and sitemaps are fetched
+            self.pool = cleanpool.LoopPool(self.pool_size, self.options, self.start_method, os.getpid())
+            self.pool.start(_event_loop())
+            self.warming = True
+        # In-process cleaner: the only one without a pool; with a pool and warm_in_process, it
+        # cleans the pages that arrive before every worker is up.
+        if not self.pool_size or self.warm_in_process:
+            self.cleaner = Cleaner(self.options)
+        self.stats.set_value("newsclean/clean/pool_size", self.pool_size)
+
+    def close_spider(self) -> None:
+        if self.pool is not None:  # a dead worker is counted as its page's drop (worker_died)
+            self.pool.close()
+            self.pool = None
+
+    async def process_item(self, item: Any) -> Any:
+        if not hasattr(item, "body"):  # not a raw page: nothing to clean
+            return item
+        self.stats.inc_value("newsclean/clean/total")
+        page = page_of(item)
+        result = await self._clean(page)
+        if isinstance(result, Drop):
+            self.stats.inc_value(f"newsclean/clean/dropped/{result.reason}")
+            raise CleanDrop(result.reason, item.url, result.detail)
+        self.stats.inc_value("newsclean/clean/forwarded")
+        for category, count in result["removed"].items():
+            self.stats.inc_value(f"newsclean/removed/{category}", count)
+        return result
+
+    async def _clean(self, page: Page) -> Any:
+        if self.pool is None:
+            assert self.cleaner is not None
+            return self.cleaner.clean(page)
+        if self.warming:
+            if self.pool.ready:
+                self.warming = False
+                self.cleaner = None  # the pool is up: free the in-process cleaner
+            elif self.cleaner is not None:
+                self.stats.inc_value("newsclean/clean/in_process_while_pool_starts")
+                return self.cleaner.clean(page)
+        # a worker that dies costs its page (Drop "worker_died", logged) and is replaced
+        return await self.pool.clean(page)
+
+
+def _event_loop() -> asyncio.AbstractEventLoop:
+    """The asyncio loop the reactor runs (``TWISTED_REACTOR`` is the asyncio reactor)."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.get_event_loop()
+
+
+# -- language ----------------------------------------------------------------------------------
+class LanguagePipeline:
+    """Count records by language (``newsclean/language/<code>``, ``und`` when unknown); with
+    ``NEWSCLEAN_LANGUAGES`` set (e.g. ``fr,en``), drop the others as :class:`LanguageDrop`.
+
+    Settings: ``NEWSCLEAN_LANGUAGE_ENABLED`` (True), ``NEWSCLEAN_LANGUAGES`` (empty: keep all).
+    """
+
+    def __init__(self, crawler: Crawler, languages: set[str]) -> None:
+        self.stats = _stats(crawler)
+        self.languages = languages
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> LanguagePipeline:
+        settings = crawler.settings
+        if not settings.getbool("NEWSCLEAN_LANGUAGE_ENABLED", True):
+            raise NotConfigured("NEWSCLEAN_LANGUAGE_ENABLED is off")
+        return cls(crawler, {x.strip() for x in settings.getlist("NEWSCLEAN_LANGUAGES") if x.strip()})
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, dict) or "content_hash" not in item:
+            return item
+        code = item.get("language") or "und"
+        self.stats.inc_value(f"newsclean/language/{code}")
+        if self.languages and code not in self.languages:
+            self.stats.inc_value(f"newsclean/language/dropped/{code}")
+            raise LanguageDrop("language", item.get("url") or "", code)
+        return item
+
+
+# -- dedup -------------------------------------------------------------------------------------
+class DedupPipeline:
+    """Drop records whose content hash was already written (:class:`DuplicateDrop`).
+
+    A hash is *claimed* here (pending in the state store, with the feed files the line is going
+    to) and *committed* when ``item_scraped`` fires, which Scrapy sends after the feed exporter
+    wrote and flushed the line (the exporter's handler was connected first). A run killed in
+    between is settled when the store is next opened (see :mod:`pipelines.store`).
+
+    Settings: ``NEWSCLEAN_DEDUP_ENABLED`` (True), ``NEWSCLEAN_STATE_ENABLED`` (True),
+    ``NEWSCLEAN_STATE_DIR`` (``state/`` in the project folder, or a ``redis://`` URL). Without
+    state, hashes are kept in memory for the run (one entry per written record).
+    Must be the last pipeline: what it lets through is written.
+    """
+
+    def __init__(self, crawler: Crawler, state: StateStore | None) -> None:
+        self.crawler = crawler
+        self.stats = _stats(crawler)
+        self.state = state
+        self.seen: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DedupPipeline:
+        settings = crawler.settings
+        if not settings.getbool("NEWSCLEAN_DEDUP_ENABLED", True):
+            raise NotConfigured("NEWSCLEAN_DEDUP_ENABLED is off")
+        state = state_for(crawler) if settings.getbool("NEWSCLEAN_STATE_ENABLED", True) else None
+        return cls(crawler, state)
+
+    def open_spider(self) -> None:
+        # Connected now, after every extension (FeedExporter included) connected its own handler
+        # when it was built: signal handlers run in connection order, so the commit happens
+        # after the exporter has written and flushed the line.
+        self.crawler.signals.connect(self.item_scraped, signal=signals.item_scraped)
+
+    def feed_targets(self) -> list[str]:
+        """Local files the feed exports are writing to now (where a new record's line will be)."""
+        targets = []
+        for ext in getattr(self.crawler.extensions, "middlewares", ()):
+            if isinstance(ext, FeedExporter):
+                for slot in ext.slots:
+                    storage = getattr(slot, "storage", None)
+                    if isinstance(storage, FileFeedStorage):
+                        targets.append(os.path.abspath(storage.path))
+        return targets
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, dict) or "content_hash" not in item:
+            return item
+        digest = item["content_hash"]
+        url = item.get("url") or ""
+        self.stats.inc_value("newsclean/dedup/total")
+        if self.state is not None:
+            # the store also records the URL of a duplicate, so a syndicated copy is not refetched
+            if hasattr(self.state, "targets"):
+                self.state.targets = self.feed_targets()
+            new = self.state.claim(digest, url) and digest not in self.seen
+        else:
+            new = digest not in self.seen
+        if not new:
+            self.stats.inc_value("newsclean/dedup/dropped/duplicate_hash")
+            raise DuplicateDrop("duplicate_hash", url, digest)
+        self.seen.add(digest)
+        self.stats.inc_value("newsclean/dedup/forwarded")
+        return item
+
+    def item_scraped(self, item: Any, **_: Any) -> None:
+        if self.state is None or not isinstance(item, dict) or "content_hash" not in item:
+            return
+        if self.state.commit(item["content_hash"]):
+            self.stats.inc_value("newsclean/state/committed")

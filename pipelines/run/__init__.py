@@ -1,0 +1,1 @@
+"""Running the cleaning core over many pages: worker processes and the dedup loop."""

@@ -1,0 +1,421 @@
+"""``newsclean clean``: saved pages and archives to JSONL records, on every core.
+
+The run is a stream: inputs are enumerated lazily (:mod:`pipelines.io.inputs`), sent to worker
+processes in small chunks with a bounded number of chunks in flight, and every result comes back
+to the main process, which alone deduplicates, writes records and rejects, and counts. Memory is
+bounded by ``jobs * window * chunk_size`` pages, whatever the size of the input; the one thing
+that grows with the corpus is the set of content hashes kept for deduplication (a 32-byte
+digest a record, about 100 bytes with Python's overhead: 1 GB for ten million records), plus, with
+``--resume``, the set of sources already written.
+
+A worker that dies (killed, out of memory, a crash in a C extension) breaks the process pool:
+the chunks that were in flight are retried one page at a time, each alone in a fresh pool, so
+the page that kills its worker again is recorded as failed (``worker_died``) and the run goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import sys
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Generator, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import IO, Any, Protocol
+
+from pipelines.core.cleaner import DROP_REASONS, Cleaner, CleanOptions, Drop
+from pipelines.core.record import Record
+from pipelines.io.inputs import INPUT_REASONS, Inputs, Task, run_task
+from pipelines.io.writer import JsonlWriter, iter_lines, truncate_partial_line
+
+logger = logging.getLogger(__name__)
+
+#: Reasons the offline run adds to the core's and the inputs' (all are ``--rejects`` reasons).
+RUN_REASONS: dict[str, str] = {
+    "duplicate_hash": "the same text (content hash) was already written in this run or claimed in --state",
+    "worker_died": "the worker process cleaning this page died (killed, out of memory, crash)",
+}
+REASONS: dict[str, str] = {**DROP_REASONS, **INPUT_REASONS, **RUN_REASONS}
+
+Result = Record | Drop
+
+
+class StateStore(Protocol):
+    """What the run needs of :mod:`pipelines.store` (shared with scheduled crawls).
+
+    Opened in ``export`` commit mode with the output file as target: a claim stays pending until
+    its line is written and :func:`_commit` makes it permanent, so a run killed in between neither
+    loses the record nor writes it twice on ``--resume`` (the store's recovery looks for the line).
+    """
+
+    def claim(self, content_hash: str, url: str) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+def _commit(state: StateStore, content_hash: str) -> None:
+    commit = getattr(state, "commit", None)
+    if commit is not None:
+        commit(content_hash)
+
+
+@dataclass
+class RunOptions:
+    jobs: int = 1
+    chunk_size: int = 4
+    window: int = 4
+    ordered: bool = False
+    progress: bool | None = None  # None: when stderr is a terminal
+
+
+@dataclass
+class Stats:
+    """Counters of a run; ``pages_read == records_written + sum(dropped)`` always holds."""
+
+    pages_read: int = 0
+    records_written: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)
+    languages: Counter[str] = field(default_factory=Counter)
+    removed: Counter[str] = field(default_factory=Counter)
+    skipped: Counter[str] = field(default_factory=Counter)
+    pool_restarts: int = 0
+    jobs: int = 1
+    elapsed: float = 0.0
+
+    @property
+    def pages_per_second(self) -> float:
+        return self.pages_read / self.elapsed if self.elapsed > 0 else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        """Namespaced keys, as in ``docs/offline.md``."""
+        out: dict[str, Any] = {
+            "offline/pages_read": self.pages_read,
+            "offline/records_written": self.records_written,
+            "offline/dropped": sum(self.dropped.values()),
+        }
+        out.update({f"offline/dropped/{k}": v for k, v in sorted(self.dropped.items())})
+        out.update({f"offline/language/{k}": v for k, v in sorted(self.languages.items())})
+        out.update({f"offline/removed/{k}": v for k, v in sorted(self.removed.items())})
+        out.update({f"offline/skipped/{k}": v for k, v in sorted(self.skipped.items())})
+        out["offline/pool_restarts"] = self.pool_restarts
+        out["offline/jobs"] = self.jobs
+        out["offline/elapsed_seconds"] = round(self.elapsed, 3)
+        out["offline/pages_per_second"] = round(self.pages_per_second, 2)
+        return out
+
+    def summary(self) -> str:
+        lines = [
+            f"pages read       {self.pages_read}",
+            f"records written  {self.records_written}",
+            f"dropped          {sum(self.dropped.values())}"
+            + ("  (" + ", ".join(f"{k} {v}" for k, v in self.dropped.most_common()) + ")" if self.dropped else ""),
+        ]
+        if self.languages:
+            lines.append("languages        " + ", ".join(f"{k} {v}" for k, v in self.languages.most_common(10)))
+        if self.skipped:
+            lines.append("skipped          " + ", ".join(f"{k} {v}" for k, v in sorted(self.skipped.items())))
+        lines.append(f"time             {self.elapsed:.1f} s, {self.pages_per_second:.1f} pages/s, {self.jobs} jobs")
+        return "\n".join(lines)
+
+
+# -- workers -------------------------------------------------------------------------------------
+_WORKER_CLEANER: Cleaner | None = None
+
+
+def _init_worker(options: CleanOptions, parent_pid: int | None = None) -> None:
+    """Pool initializer: one cleaner per worker process (compiled rules, seeded detector). With
+    ``parent_pid``, the worker ends itself once that process is gone (a run killed with SIGKILL
+    cannot stop its workers, which would otherwise wait for work forever)."""
+    global _WORKER_CLEANER
+    logging.getLogger("trafilatura").setLevel(logging.ERROR)
+    _WORKER_CLEANER = Cleaner(options)
+    if parent_pid is not None:
+        from pipelines.run.pool import _watch_parent
+
+        threading.Thread(target=_watch_parent, args=(parent_pid,), name="parent-watchdog", daemon=True).start()
+
+
+def _work_chunk(tasks: list[Task]) -> list[Result]:
+    assert _WORKER_CLEANER is not None, "worker not initialised"
+    return [run_task(_WORKER_CLEANER, task) for task in tasks]
+
+
+def _chunks(tasks: Iterable[Task], size: int) -> Iterator[list[Task]]:
+    iterator = iter(tasks)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+class _Pool:
+    """A process pool that can be rebuilt after a worker died."""
+
+    def __init__(self, jobs: int, options: CleanOptions) -> None:
+        self.jobs = jobs
+        self.options = options
+        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+        self.context = multiprocessing.get_context(method)
+        if method == "forkserver":
+            self.context.set_forkserver_preload(
+                ["pipelines.core.cleaner", "pipelines.io.inputs", "pipelines.run.offline"]
+            )
+        self.executor = self._new()
+
+    def _new(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(self.jobs, mp_context=self.context, initializer=_init_worker,
+                                   initargs=(self.options, os.getpid()))
+
+    def submit(self, chunk: list[Task]) -> Future[list[Result]]:
+        try:
+            return self.executor.submit(_work_chunk, chunk)
+        except BrokenProcessPool as exc:  # broken before this chunk went out: a suspect like the rest
+            failed: Future[list[Result]] = Future()
+            failed.set_exception(exc)
+            return failed
+
+    def restart(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+        self.executor = self._new()
+
+    def close(self, abort: bool = False) -> None:
+        """Shut the pool down; with ``abort`` (the run failed or was interrupted), terminate the
+        workers rather than wait for the pages they are cleaning."""
+        if abort:
+            workers = list((getattr(self.executor, "_processes", None) or {}).values())  # shutdown forgets them
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            for worker in workers:
+                if worker.is_alive():
+                    worker.terminate()
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _results_parallel(tasks: Iterable[Task], jobs: int, options: CleanOptions, run: RunOptions,
+                      stats: Stats) -> Iterator[Result]:
+    pool = _Pool(jobs, options)
+    chunks = _chunks(tasks, run.chunk_size)
+    inflight: deque[tuple[Future[list[Result]], list[Task]]] = deque()
+    limit = max(1, jobs * run.window)
+    finished_all = False
+    try:
+        while True:
+            while len(inflight) < limit and (chunk := next(chunks, None)) is not None:
+                inflight.append((pool.submit(chunk), chunk))
+            if not inflight:
+                finished_all = True
+                return
+            if run.ordered:
+                wait([inflight[0][0]])
+                ready = []
+                while inflight and inflight[0][0].done():
+                    ready.append(inflight.popleft())
+            else:
+                finished, _ = wait([f for f, _ in inflight], return_when=FIRST_COMPLETED)
+                ready = [item for item in inflight if item[0] in finished]
+                for item in ready:
+                    inflight.remove(item)
+            if not any(isinstance(f.exception(), BrokenProcessPool) for f, _ in ready):
+                for future, done_chunk in ready:
+                    error = future.exception()
+                    if error is None:
+                        yield from future.result()
+                    else:  # not a bad page (the core never raises for one): a failure of the chunk
+                        for task in done_chunk:
+                            yield Drop("error", task.source, _task_url(task), f"{type(error).__name__}: {error}")
+                continue
+            # a worker died: every chunk not finished may hold the page that killed it
+            suspects = ready + list(inflight)
+            inflight.clear()
+            stats.pool_restarts += 1
+            logger.warning("a worker died: retrying %d chunk(s) one page at a time", len(suspects))
+            pool.restart()
+            for future, chunk in suspects:
+                if future.done() and future.exception() is None:
+                    yield from future.result()
+                else:
+                    for task in chunk:
+                        yield _isolated(pool, task, stats)
+    finally:
+        pool.close(abort=not finished_all)
+
+
+def _isolated(pool: _Pool, task: Task, stats: Stats) -> Result:
+    """Clean one task alone in the pool: if the pool breaks now, this task killed it."""
+    future = pool.submit([task])
+    try:
+        return future.result()[0]
+    except BrokenProcessPool:
+        stats.pool_restarts += 1
+        pool.restart()
+        return Drop("worker_died", task.source, _task_url(task), "the worker process died while cleaning this page")
+
+
+def _task_url(task: Task) -> str:
+    return task.page.url if task.page is not None else task.url
+
+
+def results(tasks: Iterable[Task], options: CleanOptions, run: RunOptions,
+            stats: Stats) -> Generator[Result, None, None]:
+    """Clean every task: in this process for ``jobs == 1``, else in a pool of worker processes."""
+    if run.jobs <= 1:
+        cleaner = Cleaner(options)
+        for task in tasks:
+            yield run_task(cleaner, task)
+    else:
+        yield from _results_parallel(tasks, run.jobs, options, run, stats)
+
+
+# -- the run -------------------------------------------------------------------------------------
+class OutputError(Exception):
+    """The output (or the rejects or stats file) cannot be written."""
+
+
+@dataclass
+class CleanJob:
+    """Everything ``newsclean clean`` was asked to do."""
+
+    inputs: list[str]
+    output: str
+    options: CleanOptions = field(default_factory=CleanOptions)
+    run: RunOptions = field(default_factory=RunOptions)
+    resume: bool = False
+    rejects: str | None = None
+    stats_file: str | None = None
+    text_field: str = "text"
+    state: StateStore | None = None
+    stdin: IO[str] | None = None
+    #: (I, N): clean only shard I (0-based) of N, by a stable hash of each page's source
+    shard: tuple[int, int] | None = None
+
+
+def _open_append(path: str, resume: bool) -> IO[bytes]:
+    try:
+        if resume and os.path.exists(path):
+            truncate_partial_line(path)
+            return open(path, "ab")
+        return open(path, "wb")
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def _done_sources(job: CleanJob, seen: set[bytes]) -> set[str]:
+    """Sources already in the output (and in the rejects file), with the hashes written."""
+    done: set[str] = set()
+    for path, is_output in ((job.output, True), (job.rejects, False)):
+        if not path or not os.path.exists(path):
+            continue
+        for value in iter_lines(path):
+            source = value.get("source")
+            if isinstance(source, str):
+                done.add(source)
+            digest = value.get("content_hash")
+            if is_output and isinstance(digest, str):
+                seen.add(_hash_key(digest))
+                if job.state is not None:
+                    url = value.get("url") or value.get("canonical_url") or ""
+                    if job.state.claim(digest, url):
+                        _commit(job.state, digest)
+    return done
+
+
+def _hash_key(digest: str) -> bytes:
+    _algorithm, _, hexdigest = digest.partition(":")
+    try:
+        return bytes.fromhex(hexdigest)
+    except ValueError:
+        return digest.encode()
+
+
+def _progress(enabled: bool | None) -> Any:
+    show = sys.stderr.isatty() if enabled is None else enabled
+    if not show:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(unit=" pages", file=sys.stderr, dynamic_ncols=True, smoothing=0.1, mininterval=0.5)
+
+
+def run_clean(job: CleanJob, on_result: Callable[[Result], None] | None = None) -> Stats:
+    """Run a clean job to the end; raises :class:`OutputError` if the output cannot be written."""
+    started = time.monotonic()
+    stats = Stats(jobs=max(1, job.run.jobs))
+    seen: set[bytes] = set()
+    done = _done_sources(job, seen) if job.resume else set()
+    to_stdout = job.output == "-"
+    out = sys.stdout.buffer if to_stdout else _open_append(job.output, job.resume)
+    rejects_stream = _open_append(job.rejects, job.resume) if job.rejects else None
+    writer = JsonlWriter(out)
+    rejects = JsonlWriter(rejects_stream) if rejects_stream else None
+    own = [path for path in (job.output, job.rejects) if path and path != "-"]
+    inputs = Inputs(job.inputs, max_page_bytes=job.options.max_page_bytes, text_field=job.text_field,
+                    stdin=job.stdin, exclude=own, shard=job.shard)
+
+    def pending() -> Iterator[Task]:
+        for task in inputs:
+            if task.source in done:
+                stats.skipped["resume"] += 1
+                continue
+            yield task
+
+    def drop(result: Drop) -> None:
+        stats.dropped[result.reason] += 1
+        if rejects is not None:
+            rejects.write({"source": result.source, "url": result.url or None, "reason": result.reason,
+                           "detail": result.detail})
+
+    bar = _progress(job.run.progress)
+    cleaned = results(pending(), job.options, job.run, stats)
+    try:
+        for result in cleaned:
+            stats.pages_read += 1
+            if isinstance(result, Drop):
+                drop(result)
+            else:
+                key = _hash_key(result["content_hash"])
+                if key in seen:
+                    result = Drop("duplicate_hash", result["source"], result["url"] or "",
+                                  f"same text as an earlier record ({result['content_hash'][:19]}…)")
+                    drop(result)
+                elif job.state is not None and not job.state.claim(result["content_hash"], result["url"] or ""):
+                    seen.add(key)
+                    result = Drop("duplicate_hash", result["source"], result["url"] or "", "claimed in --state")
+                    drop(result)
+                else:
+                    seen.add(key)
+                    try:
+                        writer.write(result)
+                    except OSError as exc:
+                        raise OutputError(f"cannot write {job.output}: {exc.strerror or exc}") from exc
+                    if job.state is not None:
+                        _commit(job.state, result["content_hash"])
+                    stats.records_written += 1
+                    stats.languages[result["language"] or "und"] += 1
+                    stats.removed.update(result["removed"])
+            if on_result is not None:
+                on_result(result)
+            if bar is not None:
+                bar.set_postfix_str(f"drops {stats.pages_read - stats.records_written}", refresh=False)
+                bar.update(1)
+    finally:
+        cleaned.close()  # stops the worker pool now, whether the run ended or failed
+        if bar is not None:
+            bar.close()
+        if not to_stdout:
+            out.close()
+        if rejects_stream is not None:
+            rejects_stream.close()
+        stats.skipped.update(inputs.skipped)
+        stats.elapsed = time.monotonic() - started
+    if job.stats_file:
+        import orjson
+
+        try:
+            with open(job.stats_file, "wb") as stream:
+                stream.write(orjson.dumps(stats.as_dict(), option=orjson.OPT_INDENT_2) + b"\n")
+        except OSError as exc:
+            raise OutputError(f"cannot write {job.stats_file}: {exc.strerror or exc}") from exc
+    return stats

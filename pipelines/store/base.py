@@ -1,0 +1,96 @@
+"""What the SQLite and Redis dedup stores share: the protocol, the commit modes, and reading a
+store's target files back (whole lines only) when claims left by a killed run are settled."""
+
+from __future__ import annotations
+
+import gzip
+import importlib.util
+import logging
+import sys
+import zlib
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Protocol
+
+logger = logging.getLogger(__name__)
+
+COMMIT_MODES = ("claim", "export")
+
+
+class DedupStore(Protocol):
+    """The store API shared by the SQLite and Redis stores (see :mod:`pipelines.store`)."""
+
+    def seen_url(self, url: str) -> bool: ...
+
+    def claim(self, content_hash: str, url: str) -> bool: ...
+
+    def commit(self, content_hash: str) -> bool: ...
+
+    def pending(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+def _lines(path: Path) -> Iterator[bytes]:
+    """Whole lines of a JSONL file (plain or gzip, possibly cut short by a kill)."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as handle:
+            try:
+                for line in handle:
+                    if line.endswith(b"\n"):
+                        yield line
+            except (EOFError, OSError, zlib.error):  # a truncated gzip stream: keep what was whole
+                return
+    except FileNotFoundError:
+        return
+
+
+def cut_partial_line(target: str | Path) -> int:
+    """Cut the line a killed run left half-written at the end of a plain target file (a new run
+    may never append to that file again); bytes removed. Only a store settling claims alone (no
+    other run has the state open, so none writes to its files) calls it."""
+    path = Path(target)
+    if path.suffix == ".gz" or not path.is_file():
+        return 0
+    from pipelines.io.writer import truncate_partial_line
+
+    removed = truncate_partial_line(path)
+    if removed:
+        logger.warning("%s: cut a partial last line of %d bytes left by a killed run", path, removed)
+    return removed
+
+
+def hashes_in(target: str | Path, wanted: Iterable[str]) -> set[str]:
+    """The content hashes among ``wanted`` that a whole line of ``target`` carries."""
+    needles = {f'"content_hash":"{h}"'.encode(): h for h in wanted}
+    found: set[str] = set()
+    for line in _lines(Path(target)):
+        for needle, content_hash in needles.items():
+            if needle in line:
+                found.add(content_hash)
+    return found
+
+
+#: What shared mode (a ``redis://`` state, ``NEWSCLEAN_REDIS_URL``) says when the extra is missing.
+REDIS_EXTRA_MISSING = "shared mode needs the redis extra: pip install 'newsclean[redis]'"
+
+
+def require_redis(*modules: str) -> None:
+    """Stop with one line (``SystemExit``, exit status 2) unless redis-py and ``modules`` import.
+
+    The base install runs the crawl and ``newsclean clean`` without Redis; only shared mode needs
+    the ``redis`` extra (redis-py, and scrapy-redis for the crawl).
+    """
+    for name in ("redis", *modules):
+        if importlib.util.find_spec(name) is None:
+            print(f"newsclean: {REDIS_EXTRA_MISSING} (no module named {name!r})", file=sys.stderr)
+            raise SystemExit(2)
+
+
+#: The old name of :class:`DedupStore`.
+StateStore = DedupStore
+
+__all__ = [
+    "COMMIT_MODES", "REDIS_EXTRA_MISSING", "DedupStore", "StateStore", "cut_partial_line", "hashes_in", "require_redis",
+]

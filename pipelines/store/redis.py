@@ -1,0 +1,409 @@
+"""The run state in Redis: seen URLs and content hashes shared by every worker of a crawl.
+
+Same API as the SQLite store (``seen_url``, ``claim``, ``close``), opened by
+``open_state("redis://host:port/db?prefix=…")``. One Redis server (or a primary with
+replicas) holds the state of all workers; Redis Cluster is not supported (the scripts touch
+keys they compute).
+
+Keys, under ``<prefix>`` (default ``newsclean``)::
+
+    <prefix>:state:hashes[:<day>]   SET of content hashes written (32 raw bytes for sha256)
+    <prefix>:state:urls[:<day>]     SET of seen URLs (16-byte BLAKE2b digests of the URL)
+    <prefix>:state:pending          HASH member -> owner token: claims not committed yet
+    <prefix>:state:owner:<token>    lease of a live store (expires ``lease`` s after its last sign)
+
+``claim(content_hash, url)`` is one Lua script, so it is atomic across processes and
+machines: of two workers claiming the same hash, exactly one gets ``True``.
+
+Commit modes (``?commit=``):
+
+* ``claim`` (default, as the SQLite store): a successful claim is permanent at once.
+* ``export``: a claim stays *pending*, owned by this store's token, until ``commit(hash)``
+  is called once its record is written (the shared crawl does it right after the feed
+  export wrote the line) or until ``close()``. If the process dies, its lease expires and
+  its pending claims are free again: the next run writes those articles instead of losing
+  them.
+
+Bounding (``?retention_days=N``, default 0 = keep forever): members go to one set per UTC
+day, each set expiring ``N`` days after its day ends; lookups read the ``N + 1`` newest day
+sets. An article seen more than ``N``–``N + 1`` days ago is written again if it reappears.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import secrets
+import socket
+import threading
+import time
+import weakref
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import redis
+
+from pipelines.store.base import COMMIT_MODES, hashes_in
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PREFIX = "newsclean"
+DEFAULT_LEASE = 60.0
+_DAY = 86_400
+
+# KEYS: pending, own lease, own claims, hash sets (nh, newest first), url sets (newest first)
+# ARGV: hash member, url member, token, owner-key prefix, lease ms, nh, expireat (0: never),
+#       commit now (1) or leave pending (0), treat pending claims of dead owners as free (1) or not
+# Returns 1 (claimed), 0 (held by someone), 2 (held by a dead owner: settle it, then call again)
+_CLAIM = """
+local pending, lease_key, claims = KEYS[1], KEYS[2], KEYS[3]
+local hm, um, token, owner_prefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local lease, nh, expireat, now, force = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8], ARGV[9]
+redis.call('SET', lease_key, '1', 'PX', lease)
+local function held(m, first, last)
+  for i = first, last do
+    if redis.call('SISMEMBER', KEYS[i], m) == 1 then return 1 end
+  end
+  local owner = redis.call('HGET', pending, m)
+  if not owner then return 0 end
+  if owner == token or redis.call('EXISTS', owner_prefix .. owner) == 1 then return 1 end
+  if force == '1' then return 0 end
+  return 2
+end
+local function add(key, m)
+  redis.call('SADD', key, m)
+  if expireat > 0 then redis.call('EXPIREAT', key, expireat) end
+end
+local hash_key, url_key = KEYS[4], KEYS[4 + nh]
+local h = held(hm, 4, 3 + nh)
+if h == 2 then return 2 end
+if h == 1 then
+  if held(um, 4 + nh, #KEYS) == 0 then add(url_key, um) end
+  return 0
+end
+if now == '1' then
+  redis.call('HDEL', pending, hm, um)
+  add(hash_key, hm)
+  add(url_key, um)
+else
+  redis.call('HSET', pending, hm, token, um, token)
+  redis.call('HSET', claims, hm, um)
+end
+return 1
+"""
+
+# KEYS: pending, owner's claims, hash set, url set; ARGV: hash member, url member, owner token,
+# expireat, commit (1) or release (0). Acts only on members the owner still holds.
+_SETTLE = """
+local expireat, n = tonumber(ARGV[4]), 0
+redis.call('HDEL', KEYS[2], ARGV[1])
+for i = 1, 2 do
+  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[3] then
+    redis.call('HDEL', KEYS[1], ARGV[i])
+    if ARGV[5] == '1' then
+      redis.call('SADD', KEYS[i + 2], ARGV[i])
+      if expireat > 0 then redis.call('EXPIREAT', KEYS[i + 2], expireat) end
+    end
+    n = n + 1
+  end
+end
+return n
+"""
+
+# KEYS: pending, url sets; ARGV: url member, owner-key prefix, token
+_SEEN = """
+for i = 2, #KEYS do
+  if redis.call('SISMEMBER', KEYS[i], ARGV[1]) == 1 then return 1 end
+end
+local owner = redis.call('HGET', KEYS[1], ARGV[1])
+if not owner then return 0 end
+if owner == ARGV[3] or redis.call('EXISTS', ARGV[2] .. owner) == 1 then return 1 end
+return 0
+"""
+
+#: Stores open in this process (the shared crawl commits exported records through them).
+LIVE_STORES: weakref.WeakSet[RedisStateStore] = weakref.WeakSet()
+
+
+def hash_member(content_hash: str) -> bytes:
+    """``sha256:<hex>`` as its 32 raw bytes; any other form as ``h`` + its UTF-8 bytes."""
+    algorithm, _, hexdigest = content_hash.partition(":")
+    if algorithm == "sha256" and len(hexdigest) == 64:
+        try:
+            return bytes.fromhex(hexdigest)
+        except ValueError:
+            pass
+    member = b"h" + content_hash.encode("utf-8")
+    return member + b"\x00" if len(member) == 32 else member  # 32 bytes is a raw sha256
+
+
+def url_member(url: str) -> bytes:
+    """A URL as the 16-byte BLAKE2b digest of its UTF-8 bytes (collision odds ~2⁻⁶⁴ at 2³² URLs)."""
+    return hashlib.blake2b(url.encode("utf-8"), digest_size=16).digest()
+
+
+def parse_spec(spec: str) -> tuple[str, dict[str, str]]:
+    """Split ``redis://…?prefix=…&lease=…`` into the server URL and our own options."""
+    parts = urlsplit(spec)
+    ours = {"prefix", "lease", "commit", "retention_days"}
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    options = {k: v for k, v in query if k in ours}
+    server = urlunsplit(parts._replace(query=urlencode([(k, v) for k, v in query if k not in ours])))
+    return server, options
+
+
+def with_options(spec: str, **options: object) -> str:
+    """``spec`` with our options set (the shared crawl adds ``commit=export``)."""
+    parts = urlsplit(spec)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in options]
+    query += [(k, str(v)) for k, v in options.items()]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+class RedisStateStore:
+    """Seen URLs and content hashes in Redis; atomic ``claim`` across processes and machines."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        prefix: str = DEFAULT_PREFIX,
+        *,
+        lease: float = DEFAULT_LEASE,
+        commit: str = "claim",
+        retention_days: int = 0,
+    ) -> None:
+        if commit not in COMMIT_MODES:
+            raise ValueError(f"commit must be one of {COMMIT_MODES}, not {commit!r}")
+        if lease <= 0 or retention_days < 0:
+            raise ValueError("lease must be > 0 and retention_days >= 0")
+        self.client = client
+        self.prefix = prefix
+        self.lease = lease
+        self.commit_mode = commit
+        self.retention_days = retention_days
+        self.host = socket.gethostname()
+        self.token = secrets.token_hex(8)
+        #: Output files the records of new claims go to (set by the writer; used to settle the
+        #: pending claims of a killed process: a whole line with the hash there means written).
+        self.targets: list[str] = []
+        self.recovered = {"committed": 0, "released": 0}
+        base = f"{prefix}:state"
+        self._base = base
+        self._pending_key = f"{base}:pending"
+        self._owners_key = f"{base}:owners"
+        self._owner_prefix = f"{base}:owner:"
+        self._lease_key = self._owner_prefix + self.token
+        self._claim = client.register_script(_CLAIM)
+        self._settle = client.register_script(_SETTLE)
+        self._seen = client.register_script(_SEEN)
+        self._held: dict[bytes, bytes] = {}  # pending claims of this store: hash member -> url member
+        self._announced: str | None = None  # the targets last written to this owner's info
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
+        self._renew()
+        self.recover()
+        self._heart = threading.Thread(target=self._beat, name=f"redis-state-lease-{self.token}", daemon=True)
+        self._heart.start()
+        LIVE_STORES.add(self)
+
+    @classmethod
+    def from_url(cls, spec: str) -> RedisStateStore:
+        server, options = parse_spec(spec)
+        client = redis.Redis.from_url(server)
+        client.ping()
+        return cls(
+            client,
+            options.get("prefix") or DEFAULT_PREFIX,
+            lease=float(options.get("lease", DEFAULT_LEASE)),
+            commit=options.get("commit", "claim"),
+            retention_days=int(options.get("retention_days", 0)),
+        )
+
+    # -- keys ----------------------------------------------------------------------------------
+    def _sets(self, kind: str) -> list[str]:
+        """The sets to look in, newest (the one written to) first."""
+        if not self.retention_days:
+            return [f"{self._base}:{kind}"]
+        today = int(time.time()) // _DAY
+        return [f"{self._base}:{kind}:{day}" for day in range(today, today - self.retention_days - 1, -1)]
+
+    def _expireat(self) -> int:
+        if not self.retention_days:
+            return 0
+        return (int(time.time()) // _DAY + 1 + self.retention_days) * _DAY
+
+    def _claims_key(self, token: str) -> str:
+        return f"{self._base}:claims:{token}"
+
+    def _info_key(self, token: str) -> str:
+        return f"{self._base}:info:{token}"
+
+    # -- the store API -------------------------------------------------------------------------
+    def seen_url(self, url: str) -> bool:
+        """True if ``url`` was claimed or recorded before (pending claims of dead stores excepted)."""
+        keys = [self._pending_key, *self._sets("urls")]
+        return bool(self._seen(keys=keys, args=[url_member(url), self._owner_prefix, self.token]))
+
+    def claim(self, content_hash: str, url: str) -> bool:
+        """Atomic check-and-add of ``content_hash``: True if no worker holds it yet (keep the record).
+
+        The URL is recorded as seen either way.
+        """
+        hm, um = hash_member(content_hash), url_member(url)
+        deferred = self.commit_mode == "export"
+        if deferred:
+            self._announce()
+        result = self._run_claim(hm, um, deferred, force=False)
+        if result == 2:  # a killed process held it: settle what can be settled here, then decide
+            self.recover()
+            result = self._run_claim(hm, um, deferred, force=True)
+        if result == 1 and deferred:
+            with self._lock:
+                self._held[hm] = um
+        return result == 1
+
+    def _run_claim(self, hm: bytes, um: bytes, deferred: bool, *, force: bool) -> int:
+        hashes, urls = self._sets("hashes"), self._sets("urls")
+        args: list[bytes | str | int] = [
+            hm, um, self.token, self._owner_prefix, int(self.lease * 1000), len(hashes), self._expireat(),
+            "0" if deferred else "1", "1" if force else "0",
+        ]
+        keys = [self._pending_key, self._lease_key, self._claims_key(self.token), *hashes, *urls]
+        return int(self._claim(keys=keys, args=args))
+
+    def _announce(self) -> None:
+        """Register this owner (host, output files) so a killed process's claims can be settled."""
+        targets = json.dumps(self.targets)
+        if targets == self._announced:
+            return
+        with self.client.pipeline() as pipe:
+            pipe.hset(self._info_key(self.token), mapping={"host": self.host, "targets": targets})
+            pipe.sadd(self._owners_key, self.token)
+            pipe.execute()
+        self._announced = targets
+
+    def commit(self, content_hash: str) -> bool:
+        """Make a pending claim of this store permanent (its record is written). False if none."""
+        hm = hash_member(content_hash)
+        with self._lock:
+            um = self._held.pop(hm, None)
+        if um is None:
+            return False
+        return self._settle_members(self.token, [(hm, um)], commit=True) > 0
+
+    def release(self, content_hash: str) -> bool:
+        """Forget a pending claim whose record will not be written. False if there is none."""
+        hm = hash_member(content_hash)
+        with self._lock:
+            um = self._held.pop(hm, None)
+        if um is None:
+            return False
+        return self._settle_members(self.token, [(hm, um)], commit=False) > 0
+
+    def _settle_members(self, token: str, members: list[tuple[bytes, bytes]], *, commit: bool) -> int:
+        if not members:
+            return 0
+        hash_key, url_key = self._sets("hashes")[0], self._sets("urls")[0]
+        expireat = self._expireat()
+        keys = [self._pending_key, self._claims_key(token), hash_key, url_key]
+        flag = "1" if commit else "0"
+        with self.client.pipeline(transaction=False) as pipe:
+            for hm, um in members:
+                self._settle(keys=keys, args=[hm, um, token, expireat, flag], client=pipe)
+            return sum(int(n) for n in pipe.execute())
+
+    def pending(self) -> int:
+        """Claims of this store not committed yet."""
+        with self._lock:
+            return len(self._held)
+
+    # -- recovery ------------------------------------------------------------------------------
+    def recover(self) -> dict[str, int]:
+        """Settle the pending claims of dead owners that ran on this host: commit those whose
+        line is in one of their output files, release the others. Dead owners of other hosts are
+        left to their host; a claim meeting one of their hashes takes it over."""
+        for raw in self.client.smembers(self._owners_key):
+            token = raw.decode() if isinstance(raw, bytes) else str(raw)
+            if token == self.token or self.client.exists(self._owner_prefix + token):
+                continue
+            info = {_text(k): _text(v) for k, v in self.client.hgetall(self._info_key(token)).items()}
+            if info.get("host", self.host) != self.host:
+                continue
+            self._settle_owner(token, json.loads(info.get("targets", "[]")))
+        return self.recovered
+
+    def _settle_owner(self, token: str, targets: list[str]) -> None:
+        claims = self.client.hgetall(self._claims_key(token))
+        by_text = {hash_text(_bytes(hm)): (_bytes(hm), _bytes(um)) for hm, um in claims.items()}
+        written: set[str] = set()
+        for target in targets:
+            written |= hashes_in(target, by_text)
+        done = [by_text[text] for text in written]
+        rest = [pair for text, pair in by_text.items() if text not in written]
+        committed = self._settle_members(token, done, commit=True)
+        released = self._settle_members(token, rest, commit=False)
+        with self.client.pipeline() as pipe:
+            pipe.delete(self._claims_key(token), self._info_key(token))
+            pipe.srem(self._owners_key, token)
+            pipe.execute()
+        if claims:
+            self.recovered["committed"] += len(done)
+            self.recovered["released"] += len(rest)
+            logger.info(
+                "state %s: %d pending claims of %s committed (line written), %d released (%d, %d members)",
+                self._base, len(done), token, len(rest), committed, released,
+            )
+
+    def close(self) -> None:
+        """End the lease; settle what is still pending from the output files. Idempotent."""
+        with self._lock:
+            if self._closed.is_set():
+                return
+            self._closed.set()
+            self._held = {}
+        try:
+            self.client.delete(self._lease_key)
+            self._settle_owner(self.token, self.targets)
+        finally:
+            LIVE_STORES.discard(self)
+            self.client.close()
+
+    def __enter__(self) -> RedisStateStore:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # -- lease ---------------------------------------------------------------------------------
+    def _renew(self) -> None:
+        self.client.set(self._lease_key, b"1", px=int(self.lease * 1000))
+
+    def _beat(self) -> None:
+        while not self._closed.wait(self.lease / 3):
+            try:
+                with self._lock:
+                    if self._closed.is_set():
+                        return
+                    self._renew()
+            except redis.RedisError as exc:  # keep beating: the server may come back
+                logger.warning("could not renew the state lease %s: %s", self._lease_key, exc)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else value
+
+
+def _bytes(value: bytes | str) -> bytes:
+    return value if isinstance(value, bytes) else value.encode("utf-8")
+
+
+def hash_text(member: bytes) -> str:
+    """The content hash a member stands for (inverse of :func:`hash_member`)."""
+    if len(member) == 32:
+        return "sha256:" + member.hex()
+    return member[1:].rstrip(b"\x00").decode("utf-8")
+
+
+def open_redis_state(spec: str) -> RedisStateStore:
+    return RedisStateStore.from_url(spec)

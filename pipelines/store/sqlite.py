@@ -1,0 +1,192 @@
+"""The dedup store of one machine: an SQLite file (WAL mode) in a folder. No Scrapy import;
+the API and the commit modes are described in :mod:`pipelines.store`."""
+
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from pipelines.store.base import COMMIT_MODES, cut_partial_line, hashes_in
+
+logger = logging.getLogger(__name__)
+
+STATE_FILE = "state.sqlite3"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS urls (url TEXT PRIMARY KEY, content_hash TEXT, seen_at REAL NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS hashes (content_hash TEXT PRIMARY KEY, url TEXT, claimed_at REAL NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pending (
+    content_hash TEXT PRIMARY KEY, url TEXT, targets TEXT NOT NULL, claimed_at REAL NOT NULL
+) WITHOUT ROWID;
+"""
+
+
+class SQLiteStateStore:
+    """Seen URLs and content hashes in one SQLite file (WAL; safe against a killed process).
+
+    One process writes at a time (SQLite's lock, a 30 s busy timeout); calls are serialised by a
+    lock, so the store can be shared by threads of one process.
+    """
+
+    def __init__(self, path: str | Path, commit: str = "claim") -> None:
+        if commit not in COMMIT_MODES:
+            raise ValueError(f"commit must be one of {COMMIT_MODES}, not {commit!r}")
+        self.path = Path(path)
+        self.commit_mode = commit
+        #: Output files the records of new claims go to (set by the writer; used by recovery).
+        self.targets: list[str] = []
+        self.recovered = {"committed": 0, "released": 0}
+        self.recovery_skipped = False
+        self._lock = threading.Lock()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL: a commit survives the process being killed (the WAL is in the OS's hands);
+        # only a power loss can roll back the last commits.
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        # Every open store holds a shared lock on ``<file>.lock``; pending claims are settled only
+        # by a store that could take it exclusively, i.e. when no other store (a live run that
+        # may be between writing a line and committing it) has the state open.
+        self._lockfile = open(self.path.with_suffix(".lock"), "a+b")  # noqa: SIM115 (held until close)
+        if self._try_exclusive():
+            self.recover()
+        else:
+            self.recovery_skipped = True
+            logger.info("state %s is open elsewhere: pending claims left to the next sole store", self.path)
+        fcntl.flock(self._lockfile.fileno(), fcntl.LOCK_SH)
+
+    # -- the store API -------------------------------------------------------------------------
+    def seen_url(self, url: str) -> bool:
+        with self._lock:
+            row = self._db.execute("SELECT 1 FROM urls WHERE url = ?", (url,)).fetchone()
+        return row is not None
+
+    def claim(self, content_hash: str, url: str) -> bool:
+        now = time.time()
+        with self._lock, self._transaction():
+            held = self._db.execute("SELECT 1 FROM hashes WHERE content_hash = ?", (content_hash,)).fetchone()
+            if held is None:
+                held = self._db.execute("SELECT 1 FROM pending WHERE content_hash = ?", (content_hash,)).fetchone()
+            if held is not None:
+                if url:
+                    self._db.execute("INSERT OR IGNORE INTO urls VALUES (?, ?, ?)", (url, content_hash, now))
+                return False
+            if self.commit_mode == "claim":
+                self._db.execute("INSERT INTO hashes VALUES (?, ?, ?)", (content_hash, url, now))
+                if url:
+                    self._db.execute("INSERT OR IGNORE INTO urls VALUES (?, ?, ?)", (url, content_hash, now))
+            else:
+                self._db.execute(
+                    "INSERT INTO pending VALUES (?, ?, ?, ?)", (content_hash, url, json.dumps(self.targets), now)
+                )
+            return True
+
+    def commit(self, content_hash: str) -> bool:
+        """Make a pending claim permanent (its record is written). False if there is none."""
+        with self._lock, self._transaction():
+            return self._commit(content_hash)
+
+    def release(self, content_hash: str) -> bool:
+        """Forget a pending claim whose record will not be written. False if there is none."""
+        with self._lock, self._transaction():
+            cur = self._db.execute("DELETE FROM pending WHERE content_hash = ?", (content_hash,))
+            return cur.rowcount > 0
+
+    def pending(self) -> int:
+        with self._lock:
+            (count,) = self._db.execute("SELECT count(*) FROM pending").fetchone()
+        return int(count)
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            return {
+                table: int(self._db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+                for table in ("urls", "hashes", "pending")
+            }
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+            if not self._lockfile.closed:
+                fcntl.flock(self._lockfile.fileno(), fcntl.LOCK_UN)
+                self._lockfile.close()
+
+    def _try_exclusive(self) -> bool:
+        try:
+            fcntl.flock(self._lockfile.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def __enter__(self) -> SQLiteStateStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- recovery ------------------------------------------------------------------------------
+    def recover(self) -> dict[str, int]:
+        """Settle the pending claims a killed run left: commit those whose line is in one of
+        their target files, release the others."""
+        with self._lock:
+            rows = self._db.execute("SELECT content_hash, targets FROM pending").fetchall()
+        if not rows:
+            return self.recovered
+        by_target: dict[str, set[str]] = {}
+        for content_hash, targets in rows:
+            for target in json.loads(targets):
+                by_target.setdefault(target, set()).add(content_hash)
+        written: set[str] = set()
+        for target, wanted in by_target.items():
+            cut_partial_line(target)
+            written |= hashes_in(target, wanted)
+        with self._lock, self._transaction():
+            for content_hash, _ in rows:
+                if content_hash in written:
+                    self._commit(content_hash)
+                    self.recovered["committed"] += 1
+                else:
+                    self._db.execute("DELETE FROM pending WHERE content_hash = ?", (content_hash,))
+                    self.recovered["released"] += 1
+        logger.info(
+            "state %s: %d pending claims of a previous run committed (line written), %d released",
+            self.path, self.recovered["committed"], self.recovered["released"],
+        )
+        return self.recovered
+
+    def _commit(self, content_hash: str) -> bool:
+        row = self._db.execute("SELECT url FROM pending WHERE content_hash = ?", (content_hash,)).fetchone()
+        if row is None:
+            return False
+        now = time.time()
+        self._db.execute("DELETE FROM pending WHERE content_hash = ?", (content_hash,))
+        self._db.execute("INSERT OR IGNORE INTO hashes VALUES (?, ?, ?)", (content_hash, row[0], now))
+        if row[0]:
+            self._db.execute("INSERT OR IGNORE INTO urls VALUES (?, ?, ?)", (row[0], content_hash, now))
+        return True
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE … COMMIT (ROLLBACK on error): the check-and-add is atomic across processes."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self.db.execute("ROLLBACK" if exc_type is not None else "COMMIT")
+
+
+__all__ = ["STATE_FILE", "SQLiteStateStore"]

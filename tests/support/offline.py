@@ -1,0 +1,82 @@
+"""Saved-page fixtures and helpers that the offline tests, unit and integration, share."""
+
+from __future__ import annotations
+
+import gzip
+import io
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+OFFLINE = Path(__file__).resolve().parents[2] / "fixtures" / "offline"
+PAGES = OFFLINE / "pages"
+FERRY = PAGES / "ferry.html"
+LIBRARY = PAGES / "library.htm"
+MARKET = PAGES / "more" / "market.html.gz"
+
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    data = path.read_bytes()
+    assert not data or data.endswith(b"\n"), "a partial last line"
+    return [orjson.loads(line) for line in data.splitlines()]
+
+
+WARC_PAGES = [
+    ("https://gazette.example/city/ferry-returns", FERRY.read_bytes(), "text/html; charset=utf-8"),
+    ("https://gazette.example/culture/library-photographs", LIBRARY.read_bytes(), "text/html"),
+    ("https://gazette.example/business/fish-market", gzip.decompress(MARKET.read_bytes()), "text/html; charset=utf-8"),
+]
+
+
+def write_warc(path: Path, pages: Sequence[tuple[str, bytes, str]] = tuple(WARC_PAGES), gz: bool = False,
+               extra: bool = True) -> list[int]:
+    """A WARC with a warcinfo record, a request and a response per page, and (``extra``) a 404, an
+    image response and a revisit record; the offsets of the page response records."""
+    offsets = []
+    with open(path, "wb") as stream:
+        writer = WARCWriter(stream, gzip=gz)
+        writer.write_record(writer.create_warcinfo_record(path.name, {"software": "tests"}))
+        for number, (url, body, content_type) in enumerate(pages):
+            date = f"2024-03-0{number + 1}T08:30:00Z"
+            request = writer.create_warc_record(
+                url, "request", payload=io.BytesIO(b""), length=0,
+                http_headers=StatusAndHeaders(f"GET {url} HTTP/1.1", [("Host", "gazette.example")],
+                                              is_http_request=True),
+                warc_headers_dict={"WARC-Date": date})
+            writer.write_record(request)
+            offsets.append(stream.tell())
+            http = StatusAndHeaders("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))],
+                                    protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body), length=len(body),
+                                                          http_headers=http, warc_headers_dict={"WARC-Date": date}))
+        if extra:
+            for status, content_type, body in (("404 Not Found", "text/html", b"<html><body>gone</body></html>"),
+                                               ("200 OK", "image/png", b"\x89PNG\r\n\x1a\n" + bytes(64))):
+                http = StatusAndHeaders(status, [("Content-Type", content_type)], protocol="HTTP/1.1")
+                writer.write_record(writer.create_warc_record("https://gazette.example/other", "response",
+                                                              payload=io.BytesIO(body), length=len(body),
+                                                              http_headers=http))
+            revisit = writer.create_revisit_record(
+                pages[0][0], digest="sha1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", refers_to_uri=pages[0][0],
+                refers_to_date="2024-03-01T08:30:00Z",
+                http_headers=StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1"))
+            writer.write_record(revisit)
+    return offsets
+
+
+# -- every input kind --------------------------------------------------------------------------------
+def many_pages(folder: Path, count: int) -> None:
+    """``count`` distinct pages (the ferry article with a numbered paragraph), a sidecar each."""
+    template = FERRY.read_text(encoding="utf-8")
+    folder.mkdir(parents=True, exist_ok=True)
+    for number in range(count):
+        extra = f"<p>Correction number {number}: the ferry's timetable for pier {number} has changed again.</p>"
+        page = folder / f"page-{number:03d}.html"
+        page.write_text(template.replace("</article>", extra + "</article>"), encoding="utf-8")
+        page.with_name(page.name + ".meta.json").write_text(
+            orjson.dumps({"url": f"https://gazette.example/p/{number}", "fetched_at": "2024-03-04T08:30:00Z"}).decode())
