@@ -60,11 +60,32 @@ METADATA_ADDRESSES: frozenset[Address] = frozenset(
 REASONS = ("scheme", "offsite", "private_address", "metadata_address")
 
 
+#: IPv6 prefixes whose last 32 bits are an IPv4 address that the packet reaches: IPv4-compatible
+#: (``::a.b.c.d``, deprecated but still routed by some stacks), SIIT's IPv4-translated
+#: (``::ffff:0:a.b.c.d``), and NAT64's well-known and local-use prefixes (RFC 6052, RFC 8215).
+_EMBEDDING_V4 = tuple(ipaddress.IPv6Network(n) for n in ("::/96", "::ffff:0:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48"))
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries and leads to (IPv4-mapped, IPv4-compatible,
+    IPv4-translated, NAT64, 6to4), else None. ``::`` and ``::1`` are IPv6's own."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if int(address) > 1 and any(address in network for network in _EMBEDDING_V4):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
 def address_problem(address: Address) -> str | None:
     """``"metadata_address"``, ``"private_address"`` (anything not globally routable: loopback,
-    private, link-local, shared, reserved, unspecified, documentation …, and multicast) or None."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    private, link-local, shared, reserved, unspecified, documentation …, and multicast) or None.
+    An IPv6 address that carries an IPv4 address (:func:`embedded_ipv4`) is judged by both."""
+    if isinstance(address, ipaddress.IPv6Address):
+        carried = embedded_ipv4(address)
+        if carried is not None and (problem := address_problem(carried)) is not None:
+            return problem
     if address in METADATA_ADDRESSES:
         return "metadata_address"
     if not address.is_global or address.is_multicast:
@@ -351,5 +372,5 @@ def read_xml(body: bytes) -> XmlDocument:
 __all__ = [
     "GUARD", "METADATA_ADDRESSES", "REASONS", "XML_PROBLEMS", "Allowance", "CountedHttpCompressionMiddleware",
     "Guard", "SafeRequestMiddleware", "SafeResolver", "XmlDocument", "address_problem", "allowances_of", "domains_of",
-    "literal_address", "parse_allowance", "read_xml", "whole_entries",
+    "embedded_ipv4", "literal_address", "parse_allowance", "read_xml", "whole_entries",
 ]

@@ -58,6 +58,12 @@ REFUSED_ADDRESSES = {
     "169.254.169.254": "metadata_address", "fd00:ec2::254": "metadata_address",
     "::ffff:169.254.169.254": "metadata_address", "100.100.100.200": "metadata_address",
     "169.254.170.2": "metadata_address",
+    # IPv6 forms that carry a private or metadata IPv4 address: NAT64 (well-known and local-use
+    # prefixes), IPv4-compatible, IPv4-translated (SIIT) and 6to4
+    "64:ff9b::a9fe:a9fe": "metadata_address", "64:ff9b::7f00:1": "private_address",
+    "64:ff9b:1::a00:1": "private_address", "::127.0.0.2": "private_address", "::169.254.169.254": "metadata_address",
+    "::ffff:0:7f00:1": "private_address", "::ffff:0:a9fe:a9fe": "metadata_address",
+    "2002:a9fe:a9fe::1": "metadata_address", "2002:c0a8:101::1": "private_address",
 }
 
 
@@ -66,7 +72,8 @@ def test_non_public_addresses_are_refused(address: str) -> None:
     assert address_problem(ip_address(address)) == REFUSED_ADDRESSES[address]
 
 
-@pytest.mark.parametrize("address", ["93.184.215.14", "151.101.1.140", "2606:4700::6810:85e5", "8.8.8.8"])
+@pytest.mark.parametrize("address", ["93.184.215.14", "151.101.1.140", "2606:4700::6810:85e5", "8.8.8.8",
+                                     "64:ff9b::808:808", "2002:808:808::1"])
 def test_public_addresses_pass(address: str) -> None:
     assert address_problem(ip_address(address)) is None
 
