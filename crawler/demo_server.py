@@ -34,8 +34,8 @@ CACHE_BYTES = 256 * 1024 * 1024
 
 
 class _Server(ThreadingHTTPServer):
-    # the stdlib's listen backlog is 5: a crawl opening 8 connections at once had SYNs dropped and
-    # waited for their retransmission (453 pages took 23 s instead of 2)
+    # the stdlib's listen backlog is 5: a crawl opening 8 connections at once has SYNs dropped and
+    # waits for their retransmission
     request_queue_size = 128
 
 

@@ -70,9 +70,8 @@ class GcTuning:
     """Fewer garbage collections in the crawl's process: when the engine starts, the objects of
     start-up (modules, settings, profiles, the spider) are frozen out of the collector's scans
     (``gc.freeze``) and a collection starts after ``NEWSCLEAN_GC_THRESHOLD`` (default
-    ``[20000, 20, 20]``) net allocations instead of Python's 700. With the defaults the collector
-    took about 8 % of the crawl process's CPU (0.25 ms a page on the benchmark pages); cyclic
-    garbage is still collected, only in larger batches. Restored when the engine stops.
+    ``[20000, 20, 20]``) net allocations instead of Python's 700 (what that saves is measured in
+    docs/speed.md); cyclic garbage is still collected, only in larger batches. Restored when the engine stops.
     ``NEWSCLEAN_GC_TUNING`` (True) switches it off.
     """
 
