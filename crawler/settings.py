@@ -77,6 +77,17 @@ NEWSCLEAN_STATE_DIR = None  # None: state/ in the project folder; or a folder, o
 NEWSCLEAN_SKIP_SEEN = True
 NEWSCLEAN_DEMO_PORT = 8642  # the demo site's port on 127.0.0.1 (a free one if taken)
 NEWSCLEAN_LANGUAGES: list[str] = []  # e.g. ["fr", "en"]: drop records in other languages
+# the cleaner's limits and switches (pipelines.core.cleaner.CleanOptions, one setting per field;
+# the values are its defaults, the flags of newsclean clean have the same names)
+NEWSCLEAN_MAX_PAGE_BYTES = 10_000_000
+NEWSCLEAN_MAX_ELEMENTS = 200_000
+NEWSCLEAN_TIME_LIMIT = 20.0
+NEWSCLEAN_MIN_WORDS = 1
+NEWSCLEAN_DEBUG = False
+NEWSCLEAN_FAVOR_PRECISION = False
+NEWSCLEAN_EXTRACTION_MODE = "precision"
+NEWSCLEAN_EXTENSIVE_DATES = False
+NEWSCLEAN_LANGUAGE_SAMPLE = 1000
 
 # -- output: JSON lines through Feed exports ---------------------------------------------------
 FEED_EXPORTERS = {

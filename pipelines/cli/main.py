@@ -68,11 +68,19 @@ def _add_core_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--extraction-mode", choices=MODES, default=defaults.extraction_mode,
                        help="trafilatura's mode: favor_precision, its default, or favor_recall (default %(default)s)")
     group.add_argument("--favor-precision", action="store_true", help="same as --extraction-mode precision")
+    group.add_argument("--max-elements", type=_positive_int, default=defaults.max_elements, metavar="N",
+                       help="drop pages whose tree has more nodes (default %(default)s)")
+    group.add_argument("--extensive-dates", action="store_true",
+                       help="let htmldate search the page text for a date when the markup gives none (slower)")
+    group.add_argument("--language-sample", type=_positive_int, default=defaults.language_sample, metavar="CHARS",
+                       help="characters of text the language is detected on (default %(default)s)")
 
 
 def _core_options(args: argparse.Namespace, debug: bool) -> CleanOptions:
-    return CleanOptions(max_page_bytes=args.max_page_bytes, time_limit=args.time_limit, min_words=args.min_words,
-                        favor_precision=args.favor_precision, extraction_mode=args.extraction_mode, debug=debug)
+    return CleanOptions(max_page_bytes=args.max_page_bytes, max_elements=args.max_elements, time_limit=args.time_limit,
+                        min_words=args.min_words, debug=debug, favor_precision=args.favor_precision,
+                        extraction_mode=args.extraction_mode, extensive_dates=args.extensive_dates,
+                        language_sample=args.language_sample)
 
 
 def build_parser() -> argparse.ArgumentParser:
