@@ -41,7 +41,8 @@ def _discover() -> tuple[Language, ...]:
     return tuple(sorted(languages, key=lambda language: language.rank))
 
 
-def _assemble(languages: tuple[Language, ...]) -> tuple[TextRule, ...]:
+def assemble(languages: tuple[Language, ...]) -> tuple[TextRule, ...]:
+    """:data:`~pipelines.rules.text.common.LAYOUT` with each slot filled by ``languages``, in order."""
     slots = {entry.name for entry in LAYOUT if isinstance(entry, Slot)}
     for language in languages:
         unknown = set(language.rules) - slots
@@ -67,7 +68,7 @@ def _alternation(pieces: list[str]) -> str:
 
 LANGUAGES: tuple[Language, ...] = _discover()
 
-TEXT_RULES: tuple[TextRule, ...] = _assemble(LANGUAGES)
+TEXT_RULES: tuple[TextRule, ...] = assemble(LANGUAGES)
 
 #: A byline's opening words ('Par ', 'Written by '), at the start of the line; case-insensitive.
 BYLINE_PREFIX_PATTERN = (
