@@ -15,7 +15,7 @@ from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from pipelines.rules import CATEGORIES, TextRule
-from pipelines.rules.text import TEXT_RULES
+from pipelines.rules.text import BYLINE_PREFIX_PATTERN, BYLINE_TAIL_PATTERN, TEXT_RULES
 
 #: Prefix rules (kickers, date residue) only apply to this many first lines.
 PREFIX_WINDOW = 3
@@ -35,10 +35,9 @@ def key(text: str) -> str:
     return _NON_WORD.sub(" ", text.casefold()).strip()
 
 
-_BYLINE_PREFIX = re.compile(r"^(?:Par|By|Von|Por|Written by|Écrit par)\s+", re.IGNORECASE)
-_BYLINE_TAIL = re.compile(
-    r"\s*(?:[|,•·-]\s*|\s)(?:publié|mis à jour|le \d|published|updated|posted|on [A-Z]|\d{1,2}[/.]\d).*$", re.IGNORECASE
-)
+# byline words of every language module of pipelines.rules.text
+_BYLINE_PREFIX = re.compile(BYLINE_PREFIX_PATTERN, re.IGNORECASE)
+_BYLINE_TAIL = re.compile(BYLINE_TAIL_PATTERN, re.IGNORECASE)
 
 
 def byline_author(line: str) -> str | None:

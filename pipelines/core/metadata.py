@@ -49,9 +49,11 @@ from trafilatura.metadata import (
 from trafilatura.utils import HTML_STRIP_TAGS, line_processing, trim
 from trafilatura.xpaths import AUTHOR_DISCARD_XPATHS, AUTHOR_XPATHS, CATEGORIES_XPATHS, REGEXP_NS, TAGS_XPATHS
 
+from pipelines.rules.text import AUTHOR_SPLIT_PATTERN
+
 logger = logging.getLogger(__name__)
 
-_AUTHOR_SPLIT = re.compile(r"\s*(?:;|\||\bet\b|\band\b|,)\s*")
+_AUTHOR_SPLIT = re.compile(AUTHOR_SPLIT_PATTERN)  # separator words of every language module
 
 
 @dataclass

@@ -15,18 +15,21 @@ from scrapy.http import HtmlResponse, XmlResponse
 from scrapy.utils.test import get_crawler
 
 from crawler.demo_server import DemoServer
-from crawler.profiles import ProfileError, available_sites, load_profile, resolve_sites
+from crawler.profiles import SITES_DIR, ProfileError, available_sites, load_profile, resolve_sites
 from crawler.spiders.news import NewsSpider, date_priority, parse_date, parse_feed, parse_sitemap
 from pipelines.core.record import dumps
 from pipelines.feedexport import JsonLinesExporter
+from pipelines.rules.text import LANGUAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "fixtures" / "demo_site" / "site"
 BASE = "http://127.0.0.1:8642"
-REAL_SITES = {
-    "01net", "numerama", "frandroid", "lesnumeriques", "20minutes-hightech", "bfmtech", "zdnet-fr",
-    "arstechnica", "theverge", "techcrunch", "engadget", "wired",
-}
+#: every site profile, found the way the crawler finds them
+SITE_FILES = sorted(SITES_DIR.glob("*.toml"))
+#: the profiles of real sites: all but the ones served from this repository (the demo)
+REAL_SITES = {path.stem for path in SITE_FILES if load_profile(path).serve is None}
+#: the languages the line rules have a module for
+RULE_LANGUAGES = {language.code for language in LANGUAGES}
 
 
 def body(path: str) -> bytes:
@@ -48,19 +51,26 @@ def response(cls: type, path: str, **meta: object) -> XmlResponse | HtmlResponse
     return cls(url=url, body=body(path), request=request, encoding="utf-8")  # type: ignore[no-any-return]
 
 
-def test_every_profile_loads_and_all_means_the_real_sites() -> None:
-    assert set(available_sites()) == REAL_SITES | {"demo"}
-    profiles = resolve_sites("all")
-    assert {p.name for p in profiles} == REAL_SITES
-    for profile in profiles:
+def test_all_means_every_profile_but_the_demo() -> None:
+    assert available_sites() == [path.stem for path in SITE_FILES]
+    assert REAL_SITES and set(available_sites()) - REAL_SITES == {"demo"}
+    assert [p.name for p in resolve_sites("all")] == sorted(REAL_SITES)
+
+
+@pytest.mark.parametrize("path", SITE_FILES, ids=[path.stem for path in SITE_FILES])
+def test_every_profile_loads(path: Path) -> None:
+    profile = load_profile(path)
+    assert profile.name == path.stem
+    assert profile.allowed_domains and profile.article_allow
+    assert profile.feeds or profile.sitemaps or profile.robots_sitemaps
+    assert profile.language in RULE_LANGUAGES, f"no line rules for {profile.language!r}: pipelines/rules/text/"
+    if path.stem in REAL_SITES:
         assert profile.base_url.startswith("https://")
-        assert profile.allowed_domains and profile.article_allow
-        assert profile.feeds or profile.sitemaps or profile.robots_sitemaps
-        assert profile.language in ("fr", "en")
 
 
 def test_site_list_and_unknown_site() -> None:
-    assert [p.name for p in resolve_sites("wired, numerama")] == ["wired", "numerama"]
+    first, last = sorted(REAL_SITES)[0], sorted(REAL_SITES)[-1]
+    assert [p.name for p in resolve_sites(f"{last}, {first}")] == [last, first]
     with pytest.raises(ProfileError, match="unknown site"):
         resolve_sites("nosuchsite")
 
