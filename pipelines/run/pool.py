@@ -17,6 +17,7 @@ from typing import Any
 
 from pipelines.core.cleaner import Cleaner, CleanOptions, Drop, Page
 from pipelines.core.record import Record
+from pipelines.reasons import WORKER_DIED
 
 _CLEANER: Cleaner | None = None
 
@@ -212,7 +213,7 @@ class LoopPool:
         if job is not None and not job[1].done():
             page = job[0]
             logging.getLogger(__name__).error("a cleaning worker died on %s; starting another", page.url)
-            job[1].set_result(Drop("worker_died", page.source, page.url, "the worker process died while cleaning it"))
+            job[1].set_result(Drop(WORKER_DIED, page.source, page.url, "the worker process died while cleaning it"))
         # the page waiting behind it was never started: back to the front of the queue
         self.queue.extendleft(reversed(worker.jobs))
         worker.jobs.clear()
