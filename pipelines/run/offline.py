@@ -20,7 +20,6 @@ import logging
 import multiprocessing
 import os
 import sys
-import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Generator, Iterable, Iterator
@@ -35,6 +34,7 @@ from pipelines.core.record import Record
 from pipelines.io.inputs import Inputs, Task, run_task
 from pipelines.io.writer import JsonlWriter, iter_lines, truncate_partial_line
 from pipelines.reasons import DUPLICATE_HASH, WORKER_DIED
+from pipelines.run import pool as cleanpool
 from pipelines.run.dedup import Deduper, Verdict
 from pipelines.store.base import DedupStore
 
@@ -102,26 +102,10 @@ class Stats:
         return "\n".join(lines)
 
 
-# -- workers -------------------------------------------------------------------------------------
-_WORKER_CLEANER: Cleaner | None = None
-
-
-def _init_worker(options: CleanOptions, parent_pid: int | None = None) -> None:
-    """Pool initializer: one cleaner per worker process (compiled rules, seeded detector). With
-    ``parent_pid``, the worker ends itself once that process is gone (a run killed with SIGKILL
-    cannot stop its workers, which would otherwise wait for work forever)."""
-    global _WORKER_CLEANER
-    logging.getLogger("trafilatura").setLevel(logging.ERROR)
-    _WORKER_CLEANER = Cleaner(options)
-    if parent_pid is not None:
-        from pipelines.run.pool import _watch_parent
-
-        threading.Thread(target=_watch_parent, args=(parent_pid,), name="parent-watchdog", daemon=True).start()
-
-
+# -- workers: the crawl's worker side (one cleaner per process, a parent watchdog) ---------------
 def _work_chunk(tasks: list[Task]) -> list[Result]:
-    assert _WORKER_CLEANER is not None, "worker not initialised"
-    return [run_task(_WORKER_CLEANER, task) for task in tasks]
+    cleaner = cleanpool.worker_cleaner()
+    return [run_task(cleaner, task) for task in tasks]
 
 
 def _chunks(tasks: Iterable[Task], size: int) -> Iterator[list[Task]]:
@@ -145,7 +129,7 @@ class _Pool:
         self.executor = self._new()
 
     def _new(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(self.jobs, mp_context=self.context, initializer=_init_worker,
+        return ProcessPoolExecutor(self.jobs, mp_context=self.context, initializer=cleanpool.init_worker,
                                    initargs=(self.options, os.getpid()))
 
     def submit(self, chunk: list[Task]) -> Future[list[Result]]:

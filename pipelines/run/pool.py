@@ -47,9 +47,14 @@ def _watch_parent(pid: int, interval: float = 1.0) -> None:
             os._exit(1)
 
 
-def clean(page: Page) -> Record | Drop:
+def worker_cleaner() -> Cleaner:
+    """This worker's cleaner (built by :func:`init_worker`; both pools' workers use it)."""
     assert _CLEANER is not None, "worker not initialised"
-    return _CLEANER.clean(page)
+    return _CLEANER
+
+
+def clean(page: Page) -> Record | Drop:
+    return worker_cleaner().clean(page)
 
 
 # -- the pool: workers fed over pipes from the event loop ------------------------------------------
