@@ -30,7 +30,7 @@ from pipelines.item_pipelines import state_for
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
-    from pipelines.store import StateStore
+    from pipelines.store import DedupStore
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class SeenArticleMiddleware:
     Stats: ``newsclean/state/skipped/seen_url``.
     """
 
-    def __init__(self, crawler: Crawler, state: StateStore) -> None:
+    def __init__(self, crawler: Crawler, state: DedupStore) -> None:
         self.crawler = crawler
         self.state = state
         self.stats = crawler.stats

@@ -73,7 +73,8 @@ CONCURRENT_ITEMS = 1
 NEWSCLEAN_POOL_SIZE = None  # cleaning workers: None = one per usable core, 0 = in the crawl's process
 NEWSCLEAN_POOL_START_METHOD = "forkserver"
 NEWSCLEAN_STATE_ENABLED = True
-NEWSCLEAN_STATE_DIR = None  # None: state/ in the project folder; or a folder, or redis://...
+# None: state/ in the current folder (scrapy crawl runs in the project folder); or a folder, or redis://...
+NEWSCLEAN_STATE_DIR = None
 NEWSCLEAN_SKIP_SEEN = True
 NEWSCLEAN_DEMO_PORT = 8642  # the demo site's port on 127.0.0.1 (a free one if taken)
 NEWSCLEAN_LANGUAGES: list[str] = []  # e.g. ["fr", "en"]: drop records in other languages

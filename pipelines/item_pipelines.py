@@ -1,3 +1,4 @@
+# Over 300 lines: the three Scrapy adapters (clean, language, dedup) share their settings, drops and state store.
 """Scrapy item pipelines over the cleaning core: clean, language, dedup.
 
 Each is built in ``from_crawler``, configured by ``NEWSCLEAN_*`` settings and can be switched off
@@ -22,7 +23,6 @@ import logging
 import os
 import weakref
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -30,8 +30,11 @@ from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.extensions.feedexport import FeedExporter, FileFeedStorage
 
 from pipelines.core.cleaner import Cleaner, CleanOptions, Drop, Page
+from pipelines.reasons import CRAWL_REASONS, DUPLICATE_HASH
 from pipelines.run import pool as cleanpool
-from pipelines.store import StateStore, open_state
+from pipelines.run import usable_cores
+from pipelines.run.dedup import Deduper, Verdict
+from pipelines.store import DedupStore, open_state
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -39,24 +42,29 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
+#: The state folder when ``NEWSCLEAN_STATE_DIR`` is not set: ``state/`` in the current folder
+#: (the Scrapy project folder, where ``scrapy crawl`` runs), never inside the installed package.
+DEFAULT_STATE_DIR = "state"
 
 
 # -- drops -------------------------------------------------------------------------------------
 class NewscleanDrop(DropItem):
-    """A page or record dropped by a newsclean pipeline, with a stable ``reason``."""
+    """A page or record dropped by a newsclean pipeline, with a stable ``reason`` (a crawl
+    reason of :mod:`pipelines.reasons`)."""
 
     #: the level of Scrapy's "Dropped: ..." line (which prints the whole record)
     log_level = "INFO"
 
     def __init__(self, reason: str, url: str = "", detail: str = "") -> None:
+        if reason not in CRAWL_REASONS:
+            raise ValueError(f"not a registered crawl reason: {reason!r} (see pipelines.reasons)")
         self.reason = reason
         self.url = url
         super().__init__(f"{reason}: {url} {detail}".rstrip(), log_level=type(self).log_level)
 
 
 class CleanDrop(NewscleanDrop):
-    """The cleaner gave no record (reason: a key of ``pipelines.core.cleaner.DROP_REASONS``, or ``worker_died``)."""
+    """The cleaner gave no record (reason: a ``page`` reason of :mod:`pipelines.reasons`, or ``worker_died``)."""
 
 
 class LanguageDrop(NewscleanDrop):
@@ -71,14 +79,15 @@ class DuplicateDrop(NewscleanDrop):
 
 
 # -- the state store, one per crawler ----------------------------------------------------------
-_STATES: weakref.WeakKeyDictionary[Crawler, StateStore] = weakref.WeakKeyDictionary()
+_STATES: weakref.WeakKeyDictionary[Crawler, DedupStore] = weakref.WeakKeyDictionary()
 
 
 def state_dir(crawler: Crawler) -> str:
-    return str(crawler.settings.get("NEWSCLEAN_STATE_DIR") or PROJECT_DIR / "state")
+    """``NEWSCLEAN_STATE_DIR`` (a folder or a ``redis://`` URL), else ``state/`` in the current folder."""
+    return str(crawler.settings.get("NEWSCLEAN_STATE_DIR") or os.path.abspath(DEFAULT_STATE_DIR))
 
 
-def state_for(crawler: Crawler) -> StateStore:
+def state_for(crawler: Crawler) -> DedupStore:
     """The crawl's state store (opened on first use in ``export`` commit mode, closed when the
     engine stops), shared by the seen-URL middleware and the dedup pipeline."""
     store = _STATES.get(crawler)
@@ -86,9 +95,8 @@ def state_for(crawler: Crawler) -> StateStore:
         spec = state_dir(crawler)
         store = open_state(spec, commit="export")
         _STATES[crawler] = store
-        recovered = getattr(store, "recovered", None)
-        if recovered and crawler.stats is not None:
-            for key, value in recovered.items():
+        if crawler.stats is not None:
+            for key, value in store.recovered.items():
                 crawler.stats.set_value(f"newsclean/state/recovered/{key}", value)
         logger.info("state store: %s", spec)
 
@@ -106,14 +114,6 @@ def _stats(crawler: Crawler) -> StatsCollector:
 
 
 # -- cleaning ----------------------------------------------------------------------------------
-def usable_cores() -> int:
-    """The cores this process may run on (its CPU affinity), else all of them."""
-    try:
-        return len(os.sched_getaffinity(0)) or 1
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def clean_options(settings: Any) -> CleanOptions:
     """``CleanOptions`` from ``NEWSCLEAN_<FIELD>`` settings (e.g. ``NEWSCLEAN_MIN_WORDS``)."""
     values: dict[str, Any] = {}
@@ -275,16 +275,15 @@ class DedupPipeline:
     between is settled when the store is next opened (see :mod:`pipelines.store`).
 
     Settings: ``NEWSCLEAN_DEDUP_ENABLED`` (True), ``NEWSCLEAN_STATE_ENABLED`` (True),
-    ``NEWSCLEAN_STATE_DIR`` (``state/`` in the project folder, or a ``redis://`` URL). Without
+    ``NEWSCLEAN_STATE_DIR`` (``state/`` in the current folder, or a ``redis://`` URL). Without
     state, hashes are kept in memory for the run (one entry per written record).
     Must be the last pipeline: what it lets through is written.
     """
 
-    def __init__(self, crawler: Crawler, state: StateStore | None) -> None:
+    def __init__(self, crawler: Crawler, state: DedupStore | None) -> None:
         self.crawler = crawler
         self.stats = _stats(crawler)
-        self.state = state
-        self.seen: set[str] = set()
+        self.dedup = Deduper(state, self.feed_targets)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupPipeline:
@@ -314,25 +313,15 @@ class DedupPipeline:
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, dict) or "content_hash" not in item:
             return item
-        digest = item["content_hash"]
-        url = item.get("url") or ""
         self.stats.inc_value("newsclean/dedup/total")
-        if self.state is not None:
-            # the store also records the URL of a duplicate, so a syndicated copy is not refetched
-            if hasattr(self.state, "targets"):
-                self.state.targets = self.feed_targets()
-            new = self.state.claim(digest, url) and digest not in self.seen
-        else:
-            new = digest not in self.seen
-        if not new:
-            self.stats.inc_value("newsclean/dedup/dropped/duplicate_hash")
-            raise DuplicateDrop("duplicate_hash", url, digest)
-        self.seen.add(digest)
+        if self.dedup.claim(item) is not Verdict.NEW:
+            self.stats.inc_value(f"newsclean/dedup/dropped/{DUPLICATE_HASH}")
+            raise DuplicateDrop(DUPLICATE_HASH, item.get("url") or "", item["content_hash"])
         self.stats.inc_value("newsclean/dedup/forwarded")
         return item
 
     def item_scraped(self, item: Any, **_: Any) -> None:
-        if self.state is None or not isinstance(item, dict) or "content_hash" not in item:
+        if not isinstance(item, dict) or "content_hash" not in item:
             return
-        if self.state.commit(item["content_hash"]):
+        if self.dedup.commit(item["content_hash"]):
             self.stats.inc_value("newsclean/state/committed")

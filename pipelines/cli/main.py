@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from collections.abc import Sequence
 
 from pipelines.core.cleaner import CleanOptions
 from pipelines.core.extract import MODES
+from pipelines.run import usable_cores
 
 logger = logging.getLogger(__name__)
 
@@ -21,14 +21,6 @@ EXIT_OK = 0
 EXIT_OUTPUT = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
-
-
-def available_cores() -> int:
-    """The cores this process may run on (a container's CPU set), else the machine's count."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
 
 
 def _positive_int(value: str) -> int:
@@ -95,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "a list of paths on stdin.")
     clean.add_argument("inputs", nargs="+", metavar="INPUT")
     clean.add_argument("-o", "--output", required=True, metavar="OUT.jsonl", help="output file, - for stdout")
-    clean.add_argument("-j", "--jobs", type=_positive_int, default=available_cores(), metavar="N",
+    clean.add_argument("-j", "--jobs", type=_positive_int, default=usable_cores(), metavar="N",
                        help="worker processes (default: all cores, %(default)s here); 1 cleans in this process")
     clean.add_argument("--ordered", action="store_true", help="write records in input order")
     clean.add_argument("--resume", action="store_true",
@@ -145,10 +137,8 @@ def _clean(args: argparse.Namespace) -> int:
     if args.state:
         from pipelines.store import open_state
 
-        # export mode: a claim is committed once its line is written (see pipelines.run.offline.StateStore)
+        # export mode: a claim is committed once its line is written (see pipelines.run.dedup)
         state = open_state(args.state, commit="export")
-        if hasattr(state, "targets") and args.output != "-":
-            state.targets = [os.path.abspath(args.output)]
     job = CleanJob(
         inputs=args.inputs,
         output=args.output,

@@ -28,22 +28,12 @@ from pipelines.core.steps.lines import LanguageStep, LineRulesStep, RecordStep, 
 from pipelines.core.steps.markup import DecodeStep, ParseStep, TreeBuilder, UnpackStep
 from pipelines.core.steps.tree import DomRulesStep, ExtractStep, MetadataStep
 from pipelines.core.time_limit import PageTimeout, time_limit
+from pipelines.reasons import PAGE_REASONS
 
 logger = logging.getLogger(__name__)
 
-#: Why a page gives no record. Stable names: they are stats keys and ``rejects`` reasons.
-DROP_REASONS: dict[str, str] = {
-    "empty": "the page has no bytes, or no text once decoded",
-    "too_large": "the page is larger than max_page_bytes (or has a text node over libxml2's 10 MB limit)",
-    "too_large_unpacked": "the gzip-packed page unpacks to more than max_page_bytes (a gzip bomb)",
-    "not_html": "the bytes are binary (PDF, image, archive, NUL bytes), not an HTML page",
-    "parse_error": "lxml could not build a tree",
-    "too_deep": "the tree has more elements than max_elements, or is nested deeper than 256 levels",
-    "timeout": "cleaning took longer than time_limit seconds",
-    "no_content": "no article text was found",
-    "too_short": "the article text has fewer than min_words words",
-    "error": "an unexpected error in the cleaner (logged with its traceback)",
-}
+#: Why a page gives no record: the ``page`` side of :mod:`pipelines.reasons` (stats keys, ``rejects`` reasons).
+DROP_REASONS: dict[str, str] = PAGE_REASONS
 
 
 class Cleaner:

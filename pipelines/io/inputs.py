@@ -42,16 +42,12 @@ from warcio.archiveiterator import ArchiveIterator
 
 from pipelines.core.cleaner import Cleaner, Drop, Page
 from pipelines.core.record import Record
+from pipelines.reasons import reasons
 
 logger = logging.getLogger(__name__)
 
-#: Why an input gives no page to clean (beside the core's :data:`pipelines.core.cleaner.DROP_REASONS`).
-INPUT_REASONS: dict[str, str] = {
-    "not_found": "the input path does not exist, or a glob pattern matched nothing",
-    "read_error": "the file could not be read or decompressed (detail: the error)",
-    "corrupt_record": "a WARC record is truncated or corrupt (bad header, gzip or digest); the archive goes on",
-    "bad_json": "a JSONL line is not a JSON object, or its text field is not a string",
-}
+#: Why an input gives no page to clean: the ``input`` side of :mod:`pipelines.reasons`.
+INPUT_REASONS: dict[str, str] = reasons("input")
 
 HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml")
 GZ_HTML_SUFFIXES = tuple(s + ".gz" for s in HTML_SUFFIXES)

@@ -1,3 +1,4 @@
+# Over 300 lines: the worker pool with its retry of dead workers, and the run loop that drives it.
 """``newsclean clean``: saved pages and archives to JSONL records, on every core.
 
 The run is a stream: inputs are enumerated lazily (:mod:`pipelines.io.inputs`), sent to worker
@@ -19,7 +20,6 @@ import logging
 import multiprocessing
 import os
 import sys
-import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Generator, Iterable, Iterator
@@ -27,42 +27,20 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import IO, Any, Protocol
+from typing import IO, Any
 
-from pipelines.core.cleaner import DROP_REASONS, Cleaner, CleanOptions, Drop
+from pipelines.core.cleaner import Cleaner, CleanOptions, Drop
 from pipelines.core.record import Record
-from pipelines.io.inputs import INPUT_REASONS, Inputs, Task, run_task
+from pipelines.io.inputs import Inputs, Task, run_task
 from pipelines.io.writer import JsonlWriter, iter_lines, truncate_partial_line
+from pipelines.reasons import DUPLICATE_HASH, WORKER_DIED
+from pipelines.run import pool as cleanpool
+from pipelines.run.dedup import Deduper, Verdict
+from pipelines.store.base import DedupStore
 
 logger = logging.getLogger(__name__)
 
-#: Reasons the offline run adds to the core's and the inputs' (all are ``--rejects`` reasons).
-RUN_REASONS: dict[str, str] = {
-    "duplicate_hash": "the same text (content hash) was already written in this run or claimed in --state",
-    "worker_died": "the worker process cleaning this page died (killed, out of memory, crash)",
-}
-REASONS: dict[str, str] = {**DROP_REASONS, **INPUT_REASONS, **RUN_REASONS}
-
 Result = Record | Drop
-
-
-class StateStore(Protocol):
-    """What the run needs of :mod:`pipelines.store` (shared with scheduled crawls).
-
-    Opened in ``export`` commit mode with the output file as target: a claim stays pending until
-    its line is written and :func:`_commit` makes it permanent, so a run killed in between neither
-    loses the record nor writes it twice on ``--resume`` (the store's recovery looks for the line).
-    """
-
-    def claim(self, content_hash: str, url: str) -> bool: ...
-
-    def close(self) -> None: ...
-
-
-def _commit(state: StateStore, content_hash: str) -> None:
-    commit = getattr(state, "commit", None)
-    if commit is not None:
-        commit(content_hash)
 
 
 @dataclass
@@ -124,26 +102,10 @@ class Stats:
         return "\n".join(lines)
 
 
-# -- workers -------------------------------------------------------------------------------------
-_WORKER_CLEANER: Cleaner | None = None
-
-
-def _init_worker(options: CleanOptions, parent_pid: int | None = None) -> None:
-    """Pool initializer: one cleaner per worker process (compiled rules, seeded detector). With
-    ``parent_pid``, the worker ends itself once that process is gone (a run killed with SIGKILL
-    cannot stop its workers, which would otherwise wait for work forever)."""
-    global _WORKER_CLEANER
-    logging.getLogger("trafilatura").setLevel(logging.ERROR)
-    _WORKER_CLEANER = Cleaner(options)
-    if parent_pid is not None:
-        from pipelines.run.pool import _watch_parent
-
-        threading.Thread(target=_watch_parent, args=(parent_pid,), name="parent-watchdog", daemon=True).start()
-
-
+# -- workers: the crawl's worker side (one cleaner per process, a parent watchdog) ---------------
 def _work_chunk(tasks: list[Task]) -> list[Result]:
-    assert _WORKER_CLEANER is not None, "worker not initialised"
-    return [run_task(_WORKER_CLEANER, task) for task in tasks]
+    cleaner = cleanpool.worker_cleaner()
+    return [run_task(cleaner, task) for task in tasks]
 
 
 def _chunks(tasks: Iterable[Task], size: int) -> Iterator[list[Task]]:
@@ -167,7 +129,7 @@ class _Pool:
         self.executor = self._new()
 
     def _new(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(self.jobs, mp_context=self.context, initializer=_init_worker,
+        return ProcessPoolExecutor(self.jobs, mp_context=self.context, initializer=cleanpool.init_worker,
                                    initargs=(self.options, os.getpid()))
 
     def submit(self, chunk: list[Task]) -> Future[list[Result]]:
@@ -251,7 +213,7 @@ def _isolated(pool: _Pool, task: Task, stats: Stats) -> Result:
     except BrokenProcessPool:
         stats.pool_restarts += 1
         pool.restart()
-        return Drop("worker_died", task.source, _task_url(task), "the worker process died while cleaning this page")
+        return Drop(WORKER_DIED, task.source, _task_url(task), "the worker process died while cleaning this page")
 
 
 def _task_url(task: Task) -> str:
@@ -286,7 +248,8 @@ class CleanJob:
     rejects: str | None = None
     stats_file: str | None = None
     text_field: str = "text"
-    state: StateStore | None = None
+    #: the dedup store shared with crawls (``--state``), opened in ``export`` commit mode
+    state: DedupStore | None = None
     stdin: IO[str] | None = None
     #: (I, N): clean only shard I (0-based) of N, by a stable hash of each page's source
     shard: tuple[int, int] | None = None
@@ -302,7 +265,7 @@ def _open_append(path: str, resume: bool) -> IO[bytes]:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
-def _done_sources(job: CleanJob, seen: set[bytes]) -> set[str]:
+def _done_sources(job: CleanJob, dedup: Deduper) -> set[str]:
     """Sources already in the output (and in the rejects file), with the hashes written."""
     done: set[str] = set()
     for path, is_output in ((job.output, True), (job.rejects, False)):
@@ -314,20 +277,8 @@ def _done_sources(job: CleanJob, seen: set[bytes]) -> set[str]:
                 done.add(source)
             digest = value.get("content_hash")
             if is_output and isinstance(digest, str):
-                seen.add(_hash_key(digest))
-                if job.state is not None:
-                    url = value.get("url") or value.get("canonical_url") or ""
-                    if job.state.claim(digest, url):
-                        _commit(job.state, digest)
+                dedup.restore(digest, value.get("url") or value.get("canonical_url") or "")
     return done
-
-
-def _hash_key(digest: str) -> bytes:
-    _algorithm, _, hexdigest = digest.partition(":")
-    try:
-        return bytes.fromhex(hexdigest)
-    except ValueError:
-        return digest.encode()
 
 
 def _progress(enabled: bool | None) -> Any:
@@ -343,9 +294,11 @@ def run_clean(job: CleanJob, on_result: Callable[[Result], None] | None = None) 
     """Run a clean job to the end; raises :class:`OutputError` if the output cannot be written."""
     started = time.monotonic()
     stats = Stats(jobs=max(1, job.run.jobs))
-    seen: set[bytes] = set()
-    done = _done_sources(job, seen) if job.resume else set()
     to_stdout = job.output == "-"
+    if job.state is not None:  # where a pending claim's line is looked for if the run is killed
+        job.state.targets = [] if to_stdout else [os.path.abspath(job.output)]
+    dedup = Deduper(job.state)
+    done = _done_sources(job, dedup) if job.resume else set()
     out = sys.stdout.buffer if to_stdout else _open_append(job.output, job.resume)
     rejects_stream = _open_append(job.rejects, job.resume) if job.rejects else None
     writer = JsonlWriter(out)
@@ -367,6 +320,12 @@ def run_clean(job: CleanJob, on_result: Callable[[Result], None] | None = None) 
             rejects.write({"source": result.source, "url": result.url or None, "reason": result.reason,
                            "detail": result.detail})
 
+    def write_record(record: Record) -> None:
+        try:
+            writer.write(record)
+        except OSError as exc:
+            raise OutputError(f"cannot write {job.output}: {exc.strerror or exc}") from exc
+
     bar = _progress(job.run.progress)
     cleaned = results(pending(), job.options, job.run, stats)
     try:
@@ -375,23 +334,13 @@ def run_clean(job: CleanJob, on_result: Callable[[Result], None] | None = None) 
             if isinstance(result, Drop):
                 drop(result)
             else:
-                key = _hash_key(result["content_hash"])
-                if key in seen:
-                    result = Drop("duplicate_hash", result["source"], result["url"] or "",
-                                  f"same text as an earlier record ({result['content_hash'][:19]}…)")
-                    drop(result)
-                elif job.state is not None and not job.state.claim(result["content_hash"], result["url"] or ""):
-                    seen.add(key)
-                    result = Drop("duplicate_hash", result["source"], result["url"] or "", "claimed in --state")
+                verdict = dedup.write(result, write_record)
+                if verdict is not Verdict.NEW:
+                    detail = ("claimed in --state" if verdict is Verdict.DUPLICATE_IN_STORE
+                              else f"same text as an earlier record ({result['content_hash'][:19]}…)")
+                    result = Drop(DUPLICATE_HASH, result["source"], result["url"] or "", detail)
                     drop(result)
                 else:
-                    seen.add(key)
-                    try:
-                        writer.write(result)
-                    except OSError as exc:
-                        raise OutputError(f"cannot write {job.output}: {exc.strerror or exc}") from exc
-                    if job.state is not None:
-                        _commit(job.state, result["content_hash"])
                     stats.records_written += 1
                     stats.languages[result["language"] or "und"] += 1
                     stats.removed.update(result["removed"])

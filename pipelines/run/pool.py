@@ -17,6 +17,7 @@ from typing import Any
 
 from pipelines.core.cleaner import Cleaner, CleanOptions, Drop, Page
 from pipelines.core.record import Record
+from pipelines.reasons import WORKER_DIED
 
 _CLEANER: Cleaner | None = None
 
@@ -46,9 +47,14 @@ def _watch_parent(pid: int, interval: float = 1.0) -> None:
             os._exit(1)
 
 
-def clean(page: Page) -> Record | Drop:
+def worker_cleaner() -> Cleaner:
+    """This worker's cleaner (built by :func:`init_worker`; both pools' workers use it)."""
     assert _CLEANER is not None, "worker not initialised"
-    return _CLEANER.clean(page)
+    return _CLEANER
+
+
+def clean(page: Page) -> Record | Drop:
+    return worker_cleaner().clean(page)
 
 
 # -- the pool: workers fed over pipes from the event loop ------------------------------------------
@@ -212,7 +218,7 @@ class LoopPool:
         if job is not None and not job[1].done():
             page = job[0]
             logging.getLogger(__name__).error("a cleaning worker died on %s; starting another", page.url)
-            job[1].set_result(Drop("worker_died", page.source, page.url, "the worker process died while cleaning it"))
+            job[1].set_result(Drop(WORKER_DIED, page.source, page.url, "the worker process died while cleaning it"))
         # the page waiting behind it was never started: back to the front of the queue
         self.queue.extendleft(reversed(worker.jobs))
         worker.jobs.clear()

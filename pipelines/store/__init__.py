@@ -8,11 +8,16 @@
 * ``claim(content_hash, url) -> bool``: atomic check-and-add of the hash; True if it is new. The
   URL is recorded as seen either way.
 * ``commit(content_hash) -> bool`` (``commit="export"`` mode only): make a claim permanent once
-  its record line is written.
-* ``close()``.
+  its record line is written; ``release(content_hash) -> bool``: forget it (no line will be).
+* ``pending() -> int``: claims of this store not committed yet; ``close()``.
+* ``targets`` (the output files new claims' lines go to, set by the writer) and ``recovered``
+  (pending claims of a killed run settled at opening).
 
-Commit modes: with ``commit="claim"`` (the default, what ``newsclean clean`` uses) a successful
-claim is permanent at once. With ``commit="export"`` (what the crawl uses) a claim is first
+Both stores implement :class:`DedupStore`; :class:`pipelines.run.dedup.Deduper` is the one
+claim → write → commit loop over them, used by the crawl and by ``newsclean clean``.
+
+Commit modes: with ``commit="claim"`` (the default) a successful claim is permanent at once.
+With ``commit="export"`` (what the crawl and ``newsclean clean --state`` use) a claim is first
 *pending*: a row that also names the output files the record is about to be written to
 (``targets``). ``commit(hash)`` after the line is written and flushed moves it to the permanent
 tables. If the process is killed in between, the next ``open_state`` finds the pending row and
@@ -31,7 +36,6 @@ from pipelines.store.base import (
     COMMIT_MODES,
     REDIS_EXTRA_MISSING,
     DedupStore,
-    StateStore,
     cut_partial_line,
     hashes_in,
     require_redis,
@@ -51,6 +55,6 @@ def open_state(spec: str | Path, commit: str = "claim") -> DedupStore:
 
 
 __all__ = [
-    "COMMIT_MODES", "REDIS_EXTRA_MISSING", "STATE_FILE", "DedupStore", "SQLiteStateStore", "StateStore",
+    "COMMIT_MODES", "REDIS_EXTRA_MISSING", "STATE_FILE", "DedupStore", "SQLiteStateStore",
     "cut_partial_line", "hashes_in", "open_state", "require_redis",
 ]

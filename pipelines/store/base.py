@@ -18,13 +18,25 @@ COMMIT_MODES = ("claim", "export")
 
 
 class DedupStore(Protocol):
-    """The store API shared by the SQLite and Redis stores (see :mod:`pipelines.store`)."""
+    """What both stores (SQLite, Redis) offer and what both callers (the crawl, ``newsclean
+    clean``) use; the API and the commit modes are described in :mod:`pipelines.store`."""
+
+    #: ``claim`` or ``export`` (see :data:`COMMIT_MODES`).
+    commit_mode: str
+    #: Output files the records of new claims go to: set by the writer before it claims, read
+    #: when the pending claims of a killed run are settled (a whole line with the hash there
+    #: means the record was written).
+    targets: list[str]
+    #: Pending claims of a killed run settled when this store opened: ``committed``, ``released``.
+    recovered: dict[str, int]
 
     def seen_url(self, url: str) -> bool: ...
 
     def claim(self, content_hash: str, url: str) -> bool: ...
 
     def commit(self, content_hash: str) -> bool: ...
+
+    def release(self, content_hash: str) -> bool: ...
 
     def pending(self) -> int: ...
 
@@ -88,9 +100,6 @@ def require_redis(*modules: str) -> None:
             raise SystemExit(2)
 
 
-#: The old name of :class:`DedupStore`.
-StateStore = DedupStore
-
 __all__ = [
-    "COMMIT_MODES", "REDIS_EXTRA_MISSING", "DedupStore", "StateStore", "cut_partial_line", "hashes_in", "require_redis",
+    "COMMIT_MODES", "REDIS_EXTRA_MISSING", "DedupStore", "cut_partial_line", "hashes_in", "require_redis",
 ]

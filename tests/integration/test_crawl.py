@@ -35,6 +35,7 @@ from support.scoring import fold
 
 from pipelines.core.cleaner import Cleaner, Page
 from pipelines.core.record import FIELDS, dumps
+from pipelines.reasons import CRAWL_REASONS
 
 DUPLICATES = {d["path"]: d["duplicate_of"] for d in MANIFEST["duplicates"]}
 
@@ -265,6 +266,8 @@ def test_every_stats_key_is_documented(runs: dict[str, Any]) -> None:
     assert len(keys) > 20
     undocumented = sorted(k for k in keys if not any(c.match(k) for c in compiled))
     assert undocumented == []
+    # and every reason the crawl counts or drops with is named (as itself or a key's last part)
+    assert sorted(r for r in CRAWL_REASONS if f"`{r}`" not in doc and f"/{r}`" not in doc) == []
 
 
 def test_newsclean_clean_gives_the_same_records(runs: dict[str, Any], tmp_path: Path) -> None:

@@ -15,8 +15,9 @@ from support.offline import FERRY, LIBRARY, MARKET, OFFLINE, PAGES, WARC_PAGES, 
 from pipelines.core.cleaner import CleanOptions
 from pipelines.core.record import FIELDS
 from pipelines.io.writer import JsonlWriter, iter_lines, truncate_partial_line
+from pipelines.reasons import OFFLINE_REASONS
 from pipelines.rules import CATEGORIES
-from pipelines.run.offline import REASONS, CleanJob, RunOptions, Stats, run_clean
+from pipelines.run.offline import CleanJob, RunOptions, Stats, run_clean
 
 
 def clean(tmp_path: Path, inputs: Sequence[str | Path], name: str = "out", **kw: Any) -> tuple[list[dict[str, Any]],
@@ -167,7 +168,7 @@ def test_broken_inputs_are_rejects_with_reasons(tmp_path: Path) -> None:
     reasons = {Path(r["source"]).name: r["reason"] for r in rejects}
     assert reasons == {"empty.html": "empty", "image.html": "not_html", "not-gzip.html.gz": "read_error",
                        "missing.html": "not_found", "nothing-*.html": "not_found"}
-    assert all(r["reason"] in REASONS for r in rejects)
+    assert all(r["reason"] in OFFLINE_REASONS for r in rejects)
     assert stats.pages_read == len(rejects) == sum(stats.dropped.values())
 
 
@@ -306,7 +307,7 @@ def test_randomly_damaged_archives_never_stop_the_run(tmp_path: Path, gz: bool) 
         records, rejects, stats = clean(tmp_path, [warc], name=f"seed{seed}")
         assert {r["url"] for r in records} <= urls
         assert stats.pages_read == len(records) + len(rejects)
-        assert all(r["reason"] in REASONS for r in rejects)
+        assert all(r["reason"] in OFFLINE_REASONS for r in rejects)
 
 
 def test_folder_walk_follows_links_but_not_loops(tmp_path: Path) -> None:
@@ -339,5 +340,5 @@ def test_every_stats_key_and_reject_reason_is_documented(tmp_path: Path) -> None
             assert parts[2] in CATEGORIES, key  # the rule categories, documented with the rules
         elif parts[1] != "language":
             assert f"`{parts[2]}`" in docs, key
-    for reason in REASONS:
+    for reason in OFFLINE_REASONS:
         assert f"`{reason}`" in docs, reason

@@ -1,0 +1,72 @@
+"""Every reason a page or record gives no output: one registry, name → side and meaning.
+
+The names are stable: they are stats keys (``newsclean/clean/dropped/<reason>``,
+``offline/dropped/<reason>``) and ``rejects`` reasons. The *side* says who decides:
+
+* ``page``: the cleaning core (:class:`pipelines.core.cleaner.Drop`, both paths);
+* ``input``: reading ``newsclean clean``'s inputs (:mod:`pipelines.io.inputs`);
+* ``run``: running the core over many pages, in the crawl and offline (dedup, worker processes);
+* ``crawl``: the crawl's item pipelines only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Side = Literal["page", "input", "run", "crawl"]
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    name: str
+    side: Side
+    meaning: str
+
+
+_ALL = (
+    Reason("empty", "page", "the page has no bytes, or no text once decoded"),
+    Reason("too_large", "page",
+           "the page is larger than max_page_bytes (or has a text node over libxml2's 10 MB limit)"),
+    Reason("too_large_unpacked", "page", "the gzip-packed page unpacks to more than max_page_bytes (a gzip bomb)"),
+    Reason("not_html", "page", "the bytes are binary (PDF, image, archive, NUL bytes), not an HTML page"),
+    Reason("parse_error", "page", "lxml could not build a tree"),
+    Reason("too_deep", "page", "the tree has more elements than max_elements, or is nested deeper than 256 levels"),
+    Reason("timeout", "page", "cleaning took longer than time_limit seconds"),
+    Reason("no_content", "page", "no article text was found"),
+    Reason("too_short", "page", "the article text has fewer than min_words words"),
+    Reason("error", "page", "an unexpected error in the cleaner (logged with its traceback)"),
+    Reason("not_found", "input", "the input path does not exist, or a glob pattern matched nothing"),
+    Reason("read_error", "input", "the file could not be read or decompressed (detail: the error)"),
+    Reason("corrupt_record", "input",
+           "a WARC record is truncated or corrupt (bad header, gzip or digest); the archive goes on"),
+    Reason("bad_json", "input", "a JSONL line is not a JSON object, or its text field is not a string"),
+    Reason("duplicate_hash", "run",
+           "the same text (content hash) was already written in this run or claimed in the state store"),
+    Reason("worker_died", "run", "the worker process cleaning this page died (killed, out of memory, crash)"),
+    Reason("language", "crawl", "the record's language is not in NEWSCLEAN_LANGUAGES"),
+)
+
+#: Every registered reason by name.
+REGISTRY: dict[str, Reason] = {reason.name: reason for reason in _ALL}
+
+
+def reasons(*sides: Side) -> dict[str, str]:
+    """Name → meaning of the reasons of ``sides`` (all of them without any), in registry order."""
+    return {r.name: r.meaning for r in _ALL if not sides or r.side in sides}
+
+
+#: The cleaning core's reasons (``Drop.reason``).
+PAGE_REASONS = reasons("page")
+#: What ``newsclean clean`` writes to ``--rejects`` (and counts as ``offline/dropped/<reason>``).
+OFFLINE_REASONS = reasons("page", "input", "run")
+#: What the crawl counts under ``newsclean/*/dropped/<reason>`` and raises as ``DropItem`` reasons.
+CRAWL_REASONS = reasons("page", "run", "crawl")
+
+WORKER_DIED = "worker_died"
+DUPLICATE_HASH = "duplicate_hash"
+
+__all__ = [
+    "CRAWL_REASONS", "DUPLICATE_HASH", "OFFLINE_REASONS", "PAGE_REASONS", "REGISTRY", "WORKER_DIED", "Reason", "Side",
+    "reasons",
+]
