@@ -122,8 +122,9 @@ def test_dedup_pipeline_claims_and_commits_after_the_line(tmp_path: Path) -> Non
 
 # -- reasons ---------------------------------------------------------------------------------------
 def test_every_reason_written_in_the_code_is_registered() -> None:
-    """Each ``…Drop("<reason>", …)`` in the package names a registered reason of its side."""
-    pattern = re.compile(r"\b(\w*Drop)\(\s*\"(\w+)\"")
+    """Each ``…Drop("<reason>", …)`` and core step's ``state.drop("<reason>")`` in the package names
+    a registered reason of its side."""
+    pattern = re.compile(r"(\b\w*Drop|\.drop)\(\s*\"(\w+)\"")
     found: dict[str, set[str]] = {}
     for path in PACKAGE.rglob("*.py"):
         for cls, name in pattern.findall(path.read_text("utf-8")):
