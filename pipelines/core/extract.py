@@ -1,3 +1,4 @@
+# Over 300 lines: the repairs, the fast precision cascade and its public fallback are one step, kept together.
 """The extraction step: trafilatura on the pre-cleaned tree, with two cheap repairs around it.
 
 * **Split bodies.** Some CMSes cut one article body into several sibling containers with the same
