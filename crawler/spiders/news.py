@@ -27,7 +27,6 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
-from scrapy.utils._compression import _DecompressionMaxSizeExceeded
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 from twisted.python.failure import Failure
@@ -37,6 +36,7 @@ from crawler.items import RawPage
 from crawler.middlewares import ARTICLE_META
 from crawler.profiles import PROJECT_DIR, SITES_DIR, ProfileError, SiteProfile, resolve_sites
 from crawler.safety import read_xml
+from pipelines.compat.scrapy import gunzip_errors, unpacked_too_large
 
 logger = logging.getLogger(__name__)
 
@@ -258,8 +258,8 @@ class NewsSpider(Spider):
         if body[:2] == b"\x1f\x8b":
             try:
                 body = gunzip(body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
-            except (OSError, EOFError, _DecompressionMaxSizeExceeded) as exc:
-                reason = "too_large_unpacked" if isinstance(exc, _DecompressionMaxSizeExceeded) else "broken_gzip"
+            except gunzip_errors() as exc:
+                reason = "too_large_unpacked" if unpacked_too_large(exc) else "broken_gzip"
                 self._bad_xml(reason, response.url)
                 return
         document = read_xml(body)

@@ -1,3 +1,4 @@
+# Over 300 lines: the repairs, the fast precision cascade and its public fallback are one step, kept together.
 """The extraction step: trafilatura on the pre-cleaned tree, with two cheap repairs around it.
 
 * **Split bodies.** Some CMSes cut one article body into several sibling containers with the same
@@ -24,10 +25,12 @@ trafilatura's id/class prunes done without a Python callback per element (:func:
 :func:`prune_comments`), and the comparison only when :func:`needs_comparison` says it could
 matter: a text under :data:`COMPARE_CHARS` characters, a text under 1/:data:`COMPARE_PAGE_RATIO`
 of the page's text, or one of the structural cases the comparison tests for. These steps are
-trafilatura internals: the module checks the installed version against
-:data:`TRAFILATURA_VERSIONS` and refuses to load with another. The balanced and recall modes call
-``trafilatura_sequence`` whole (on a copy). On the 181 benchmark pages and every fixture page the
-text is ``bare_extraction(favor_precision=True)``'s, character for character.
+trafilatura internals (imported in :mod:`pipelines.compat.trafilatura`, which checks the installed
+version): with another version, or one that lacks them, each run is ``bare_extraction`` itself (one
+warning in the log), the same text in more time. The balanced and recall modes call
+``trafilatura_sequence`` whole (on a copy), or ``bare_extraction`` on the public path. On the 181
+benchmark pages and every fixture page the text is ``bare_extraction(favor_precision=True)``'s,
+character for character.
 """
 
 from __future__ import annotations
@@ -41,25 +44,7 @@ import trafilatura
 from lxml import etree
 from lxml.html import HtmlElement
 
-from pipelines.compat.trafilatura_extractor import extract_content
-
-#: The trafilatura versions whose internals :func:`precision_sequence` follows (pyproject pins the same).
-TRAFILATURA_VERSIONS = ("2.3.",)
-if not trafilatura.__version__.startswith(TRAFILATURA_VERSIONS):
-    raise ImportError(
-        f"newsclean's extraction step follows trafilatura {' or '.join(v + 'x' for v in TRAFILATURA_VERSIONS)} "
-        f"internals (trafilatura_sequence); trafilatura {trafilatura.__version__} is installed: "
-        "install a supported version (pip install 'trafilatura>=2.3,<2.4')"
-    )
-try:
-    from trafilatura.core import _forum_thread_page, trafilatura_sequence
-    from trafilatura.external import SANITIZED_XPATH, compare_extraction, jt_stoplist_init
-    from trafilatura.htmlprocessing import convert_tags, tree_cleaning
-    from trafilatura.settings import DEFAULT_CONFIG, Extractor
-    from trafilatura.xml import delete_element, xmltotxt
-    from trafilatura.xpaths import BODY_XPATH
-except ImportError as exc:  # pragma: no cover - a patched or partial trafilatura
-    raise ImportError(f"trafilatura {trafilatura.__version__} lacks an internal newsclean uses: {exc}") from exc
+from pipelines.compat import trafilatura as tc
 
 #: Extraction modes: trafilatura's ``favor_precision``, its default, and ``favor_recall``.
 MODES = ("precision", "balanced", "recall")
@@ -80,6 +65,17 @@ _WORD = re.compile(r"\w+")
 _BODY_WORDS = re.compile(r"post|entry|text|content|body|article", re.IGNORECASE)
 #: The split-body candidates' classes, per tag, as plain strings (no element built per match).
 _CLASSES = {tag: etree.XPath(f"//{tag}/@class", smart_strings=False) for tag in ("div", "section", "article", "main")}
+#: The first of trafilatura's body selectors (``BODY_XPATH[0]`` in 2.3, tests/unit/test_compat.py
+#: holds it to trafilatura's): the containers it takes for an article body.
+FIRST_BODY_XPATH = etree.XPath(
+    ".//*[self::article or self::div or self::main or self::section]["
+    "@class='post' or @class='entry' or @itemprop='articleBody' or @id='articleContent' or "
+    "re:test(@id, '(?:entry|article|art)-content|article__content|article(?:-|__)?body|articleBody|body-text') or "
+    "re:test(@class, 'post[-_]text|post-body|post-?entry|post[-_]?content|postContent|post_inner_wrapper"
+    "|article-?text|articleText|(?:entry|page|text|article|art)-content|article__content|article(?:-|__)?body"
+    "|articleBody|ArticleContent|body-text|article__container')][1]",
+    namespaces={"re": "http://exslt.org/regular-expressions"},
+)
 #: Every ``id`` and ``class`` of a page, as plain strings.
 _ID_CLASS = etree.XPath(".//@id|.//@class", smart_strings=False)
 
@@ -134,7 +130,7 @@ def _is_comments_or_list(el: etree._Element) -> bool:
 
 def _delete(elements: list[etree._Element]) -> None:
     for el in elements:
-        delete_element(el)  # keeps the tail text, as prune_unwanted_nodes does
+        tc.delete_element(el)  # keeps the tail text, as prune_unwanted_nodes does
 
 
 def prune_raw(tree: HtmlElement, id_class: str) -> None:
@@ -211,7 +207,7 @@ def merge_split_bodies(tree: HtmlElement) -> int:
         if len(members) >= 2
     ):
         return 0
-    found = BODY_XPATH[0](tree)
+    found = FIRST_BODY_XPATH(tree)
     if not found:
         return 0
     first = found[0]
@@ -274,24 +270,21 @@ def mark_preformatted(tree: HtmlElement) -> int:
 
 
 def prepare() -> None:
-    """Load now what trafilatura loads on first use: jusText's stoplists of every language (about
-    150,000 words, 80 ms, 18 MB), read from about 100 files. Called when a cleaner is built, so
-    that no page pays for it and no page's time limit lands in the middle of those reads."""
-    if trafilatura.external.JT_STOPLIST is None:
-        jt_stoplist_init()
+    """Load now what trafilatura loads on first use (jusText's stoplists). Called when a cleaner
+    is built, so that no page pays for it and no page's time limit lands in the middle of it."""
+    tc.prepare()
 
 
-_OPTIONS: dict[tuple[str, bool, bool], Extractor] = {}
-_MIN_OUTPUT_SIZE = DEFAULT_CONFIG.getint("DEFAULT", "MIN_OUTPUT_SIZE")
+_OPTIONS: dict[tuple[str, bool, bool], tc.Extractor] = {}
 
 
-def _options(mode: str, include_tables: bool, fast: bool, url: str | None) -> Extractor:
+def _options(mode: str, include_tables: bool, fast: bool, url: str | None) -> tc.Extractor:
     """trafilatura's options for one run: a copy (with the page's URL) of options built once per
     process (building them reads the configuration, about 60 µs)."""
     key = (mode, include_tables, fast)
     template = _OPTIONS.get(key)
     if template is None:
-        template = _OPTIONS[key] = Extractor(
+        template = _OPTIONS[key] = tc.Extractor(
             output_format="python",
             fast=fast,
             precision=mode == "precision",
@@ -318,7 +311,7 @@ def needs_comparison(body: etree._Element, text: str, page_chars: int) -> bool:
         or page_chars > COMPARE_PAGE_RATIO * len(text)
         or not body.xpath(".//p//text()")
         or len(body.findall(".//table")) > len(body.findall(".//p"))
-        or bool(body.xpath(SANITIZED_XPATH))
+        or bool(body.xpath(tc.SANITIZED_XPATH))
     )
 
 
@@ -328,36 +321,70 @@ def precision_sequence(tree: HtmlElement, url: str | None, include_tables: bool 
     runs only when :func:`needs_comparison` says it could change the result."""
     options = _options("precision", include_tables, True, url)
     id_class = "\n".join(_ID_CLASS(tree))
-    is_forum = _forum_thread_page(tree)
+    is_forum = tc.forum_thread_page(tree)
     raw = copy(tree)
     prune_raw(raw, id_class)
-    cleaned = convert_tags(tree_cleaning(raw, options), options, url)
+    cleaned = tc.convert_tags(tc.tree_cleaning(raw, options), options, url)
     if not is_forum:
         prune_comments(cleaned, id_class)
     page_chars = len(cleaned.text_content())
-    body, text = extract_content(cleaned, options)
+    body, text = tc.extract_content(cleaned, options)
     if needs_comparison(body, text, page_chars):
         # the comparison's inputs, as trafilatura_sequence has them: the pruned raw tree and
         # the same cleaned before the tag conversion
         raw = copy(tree)
         prune_raw(raw, id_class)
-        backup = tree_cleaning(copy(raw), options)
-        body, text = compare_extraction(backup, raw, body, text, _options("precision", include_tables, False, url))
+        backup = tc.tree_cleaning(copy(raw), options)
+        body, text = tc.compare_extraction(backup, raw, body, text, _options("precision", include_tables, False, url))
     return body, text
 
 
 def _run(tree: HtmlElement, url: str | None, mode: str, include_tables: bool) -> tuple[str, list[str]]:
     """One extraction of ``tree`` (left as it is): the text and the text of each code block."""
+    if not tc.INTERNALS.fast():
+        return _run_public(tree, url, mode, include_tables)
     if mode == "precision":
         body, raw_text = precision_sequence(tree, url, include_tables)
     else:
         options = _options(mode, include_tables, False, url)
-        body, raw_text, _, _ = trafilatura_sequence(copy(tree), options, url)
-    if len(raw_text) < _MIN_OUTPUT_SIZE:  # bare_extraction gives no document
+        body, raw_text, _, _ = tc.trafilatura_sequence(copy(tree), options, url)
+    if len(raw_text) < options_min_output_size():  # bare_extraction gives no document
         return "", []
-    text = xmltotxt(body, False)
-    blocks = ["".join(code.itertext()) for code in body.iterchildren("code")]
-    return text, blocks
+    text = tc.xmltotxt(body, False)
+    return text, _code_blocks(body)
+
+
+def _run_public(tree: HtmlElement, url: str | None, mode: str, include_tables: bool) -> tuple[str, list[str]]:
+    """:func:`_run` through trafilatura's public API: ``bare_extraction`` (which copies the tree)."""
+    document = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        favor_precision=mode == "precision",
+        favor_recall=mode == "recall",
+        include_comments=False,
+        include_tables=include_tables,
+        with_metadata=False,
+    )
+    text = getattr(document, "text", None) or ""
+    body = getattr(document, "body", None)
+    if not text or body is None:
+        return "", []
+    return text, _code_blocks(body)
+
+
+def _code_blocks(body: etree._Element) -> list[str]:
+    return ["".join(code.itertext()) for code in body.iterchildren("code")]
+
+
+def options_min_output_size() -> int:
+    """trafilatura's ``MIN_OUTPUT_SIZE``: a shorter text gives no document."""
+    global _MIN_OUTPUT_SIZE
+    if _MIN_OUTPUT_SIZE is None:
+        _MIN_OUTPUT_SIZE = tc.DEFAULT_CONFIG.getint("DEFAULT", "MIN_OUTPUT_SIZE")
+    return _MIN_OUTPUT_SIZE
+
+
+_MIN_OUTPUT_SIZE: int | None = None
 
 
 def extract(tree: HtmlElement, url: str | None, mode: str = "precision", include_tables: bool = True) -> Extraction:

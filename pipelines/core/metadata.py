@@ -11,6 +11,10 @@ Two of its steps are trafilatura's with less work and the same answer (see docs/
 trafilatura's author XPaths only on the elements that could match them;
 :func:`extract_catstags` tests the category and tag XPaths only on the links whose ``href``
 trafilatura would keep, and not at all when no link of the page has such an ``href``.
+
+These follow trafilatura's internals (imported in :mod:`pipelines.compat.trafilatura`, which
+checks the installed version); with another version, or one that lacks them, the public
+``trafilatura.extract_metadata`` answers (one warning in the log): the same fields, in more time.
 """
 
 from __future__ import annotations
@@ -25,29 +29,11 @@ from datetime import date, datetime
 from html import unescape
 from typing import Any
 
+import trafilatura
 from lxml import etree
 from lxml.html import HtmlElement
-from trafilatura import metadata as trafilatura_meta
-from trafilatura.baseline import block_text
-from trafilatura.htmlprocessing import prune_unwanted_nodes
-from trafilatura.json_metadata import (
-    JSON_UNICODE_REPLACE,
-    extract_json,
-    extract_json_parse_error,
-    normalize_authors,
-)
-from trafilatura.metadata import (
-    JSON_MINIFY,
-    META_URL,
-    Document,
-    examine_meta,
-    extract_sitename,
-    extract_title,
-    extract_url,
-    find_date,
-)
-from trafilatura.utils import HTML_STRIP_TAGS, line_processing, trim
-from trafilatura.xpaths import AUTHOR_DISCARD_XPATHS, AUTHOR_XPATHS, CATEGORIES_XPATHS, REGEXP_NS, TAGS_XPATHS
+
+from pipelines.compat import trafilatura as tc
 
 from pipelines.rules.text import AUTHOR_SPLIT_PATTERN
 
@@ -98,24 +84,24 @@ def normalize_json(string: str) -> str:
     generator over every character of the page's JSON-LD)."""
     if "\\" in string:
         string = string.replace("\\n", "").replace("\\r", "").replace("\\t", "")
-        string = JSON_UNICODE_REPLACE.sub(_unicode_escape, string)
+        string = tc.JSON_UNICODE_REPLACE.sub(_unicode_escape, string)
         string = _SURROGATES.sub("", string)
         string = unescape(string)
-    return trim(HTML_STRIP_TAGS.sub("", string))
+    return tc.trim(tc.HTML_STRIP_TAGS.sub("", string))
 
 
-def extract_meta_json(tree: HtmlElement, metadata: Document) -> Document:
+def extract_meta_json(tree: HtmlElement, metadata: tc.Document) -> tc.Document:
     """trafilatura's ``extract_meta_json``: the JSON-LD blocks, minified and normalised with a
     function instead of a template per match, and :func:`normalize_json`."""
     for elem in _JSON_LD(tree):
         if not elem.text:
             continue
-        element_text = normalize_json(JSON_MINIFY.sub(_string_or_nothing, elem.text))
+        element_text = normalize_json(tc.JSON_MINIFY.sub(_string_or_nothing, elem.text))
         try:
             schema = json.loads(element_text, strict=False)
-            metadata = extract_json(schema, metadata)
+            metadata = tc.extract_json(schema, metadata)
         except json.JSONDecodeError:
-            metadata = extract_json_parse_error(element_text, metadata)
+            metadata = tc.extract_json_parse_error(element_text, metadata)
     return metadata
 
 
@@ -123,10 +109,15 @@ def extract_meta_json(tree: HtmlElement, metadata: Document) -> Document:
 
 #: The XPaths below are written for these trafilatura XPaths (2.3.1); with any others the module
 #: runs trafilatura's own ``extract_author`` and ``extract_catstags``.
-_SEARCH_XPATHS = (AUTHOR_XPATHS, AUTHOR_DISCARD_XPATHS, CATEGORIES_XPATHS, TAGS_XPATHS)
 _SEARCH_DIGEST = "57c0dece591210be545e2999879a1ae7ae434101e817d5025db062d7bfa8ea1b"
-FAST_SEARCH = (
-    hashlib.sha256("\x00".join(x.path for group in _SEARCH_XPATHS for x in group).encode()).hexdigest()
+FAST_SEARCH = not tc.INTERNALS.missing and (
+    hashlib.sha256(
+        "\x00".join(
+            x.path
+            for group in (tc.AUTHOR_XPATHS, tc.AUTHOR_DISCARD_XPATHS, tc.CATEGORIES_XPATHS, tc.TAGS_XPATHS)
+            for x in group
+        ).encode()
+    ).hexdigest()
     == _SEARCH_DIGEST
 )
 
@@ -146,7 +137,7 @@ def _on_nodes(xpath: etree.XPath, variable: str) -> etree.XPath:
     filtered, count = _BRANCH.subn(f"${variable}/self::", path)
     if count != branches or _POSITIONAL.search(path):
         raise ValueError(f"not a union of //step[predicates]: {path}")
-    return etree.XPath(filtered, namespaces={"re": REGEXP_NS})
+    return etree.XPath(filtered, namespaces={"re": tc.REGEXP_NS})
 
 
 def _on_links(xpath: etree.XPath) -> etree.XPath:
@@ -155,15 +146,15 @@ def _on_links(xpath: etree.XPath) -> etree.XPath:
     match = _LINK_SEARCH.match(xpath.path)
     if match is None or "//" in match["step"] or _POSITIONAL.search(match["step"]):
         raise ValueError(f"not //step[predicates]//a[@href]: {xpath.path}")
-    return etree.XPath(f"$links[ancestor::{match['step']}]", namespaces={"re": REGEXP_NS})
+    return etree.XPath(f"$links[ancestor::{match['step']}]", namespaces={"re": tc.REGEXP_NS})
 
 
 if FAST_SEARCH:
-    _AUTHOR_ON_NODES = [_on_nodes(x, "nodes") for x in AUTHOR_XPATHS]
+    _AUTHOR_ON_NODES = [_on_nodes(x, "nodes") for x in tc.AUTHOR_XPATHS]
     # AUTHOR_DISCARD_XPATHS[0] (``.//*[...]``) leaves out the element it starts from, [1] does not
-    _DISCARD_BELOW, _DISCARD_ANY = (_on_nodes(x, "nodes") for x in AUTHOR_DISCARD_XPATHS)
-    _CATEGORIES_ON_LINKS = [_on_links(x) for x in CATEGORIES_XPATHS]
-    _TAGS_ON_LINKS = [_on_links(x) for x in TAGS_XPATHS]
+    _DISCARD_BELOW, _DISCARD_ANY = (_on_nodes(x, "nodes") for x in tc.AUTHOR_DISCARD_XPATHS)
+    _CATEGORIES_ON_LINKS = [_on_links(x) for x in tc.CATEGORIES_XPATHS]
+    _TAGS_ON_LINKS = [_on_links(x) for x in tc.TAGS_XPATHS]
 
 #: Every attribute value that one of AUTHOR_XPATHS tests for holds one of these strings (``@rel``,
 #: ``@id``, ``@class``, ``@itemprop``, ``@data-testid``, ``@data-component``: "author" in all cases,
@@ -196,10 +187,10 @@ def extract_author(tree: HtmlElement) -> str | None:
     subtree the pruning would remove, and its text is read from a pruned copy of its own subtree
     (the pruning changes nothing else in it)."""
     if not FAST_SEARCH:
-        return trafilatura_meta.extract_author(tree)
+        return tc.metadata_module.extract_author(tree)
     named = list(tree.iter("author", "rel"))
     if any(el.tag == "rel" for el in named):  # ``rel='me'`` reads a child's text: trafilatura's way
-        return trafilatura_meta.extract_author(tree)
+        return tc.metadata_module.extract_author(tree)
     gate = _AUTHOR_GATE.search
     nodes = [el for el in tree.iter(etree.Element) if (values := el.values()) and gate("\n".join(values))]
     nodes.extend(named)
@@ -209,10 +200,10 @@ def extract_author(tree: HtmlElement) -> str | None:
         for elem in select(tree, nodes=nodes):
             if _removed_by_author_discard(elem, tree):
                 continue
-            pruned = prune_unwanted_nodes(deepcopy(elem), AUTHOR_DISCARD_XPATHS) if len(elem) else elem
-            content = trim(" ".join(pruned.itertext()))
+            pruned = tc.prune_unwanted_nodes(deepcopy(elem), tc.AUTHOR_DISCARD_XPATHS) if len(elem) else elem
+            content = tc.trim(" ".join(pruned.itertext()))
             if content and 2 < len(content) < 120:
-                return normalize_authors(None, content)
+                return tc.normalize_authors(None, content)
     return None
 
 
@@ -237,7 +228,7 @@ def extract_catstags(metatype: str, tree: HtmlElement, hrefs: str | None = None)
     Its XPaths are tested only on those links, and not at all when no ``href`` of the page (in
     ``hrefs``, :func:`page_hrefs`) has the pattern."""
     if not FAST_SEARCH:
-        return trafilatura_meta.extract_catstags(metatype, tree)
+        return tc.metadata_module.extract_catstags(metatype, tree)
     pattern = _CATSTAGS_HREF[metatype]
     results: list[str] = []
     if pattern.search(page_hrefs(tree) if hrefs is None else hrefs):
@@ -245,17 +236,17 @@ def extract_catstags(metatype: str, tree: HtmlElement, hrefs: str | None = None)
         for select in _CATEGORIES_ON_LINKS if metatype == "category" else _TAGS_ON_LINKS:
             found = select(tree, links=links)
             if found:
-                results = [block_text(elem) for elem in found]
+                results = [tc.block_text(elem) for elem in found]
                 break
     if metatype == "category" and not results:
         results.extend(element.attrib["content"] for element in _SECTION_META(tree))
-    return [r for r in dict.fromkeys(line_processing(x) for x in results if x) if r]
+    return [r for r in dict.fromkeys(tc.line_processing(x) for x in results if x) if r]
 
 
-def trafilatura_metadata(tree: HtmlElement, default_url: str | None, date_config: dict[str, Any]) -> Document:
+def trafilatura_metadata(tree: HtmlElement, default_url: str | None, date_config: dict[str, Any]) -> tc.Document:
     """trafilatura's ``extract_metadata`` (2.3) on a parsed tree, without the license and hostname."""
     date_config = {**date_config}
-    metadata = examine_meta(tree)
+    metadata = tc.examine_meta(tree)
     if metadata.author and " " not in metadata.author:
         metadata.author = None
     try:
@@ -263,21 +254,21 @@ def trafilatura_metadata(tree: HtmlElement, default_url: str | None, date_config
     except Exception as err:  # as trafilatura: bugs in its JSON-LD reader
         logger.warning("error in JSON metadata extraction: %s", err)
     if not metadata.title:
-        metadata.title = extract_title(tree)
+        metadata.title = tc.extract_title(tree)
     if not metadata.author:
         metadata.author = extract_author(tree)
     if not metadata.url:
-        metadata.url = extract_url(tree, default_url)
+        metadata.url = tc.extract_url(tree, default_url)
     date_config["url"] = metadata.url
-    metadata.date = find_date(tree, **date_config)
+    metadata.date = tc.find_date(tree, **date_config)
     if not metadata.sitename:
-        metadata.sitename = extract_sitename(tree)
+        metadata.sitename = tc.extract_sitename(tree)
     if metadata.sitename:
         metadata.sitename = metadata.sitename.lstrip("@")
         if metadata.sitename and "." not in metadata.sitename and not metadata.sitename[0].isupper():
             metadata.sitename = metadata.sitename.title()
     elif metadata.url:
-        match = META_URL.match(metadata.url)
+        match = tc.META_URL.match(metadata.url)
         if match:
             metadata.sitename = match[1]
     hrefs = page_hrefs(tree) if not metadata.categories or not metadata.tags else ""
@@ -294,7 +285,10 @@ def read_metadata(tree: HtmlElement, url: str | None, fetched: date | None, exte
     """Read the metadata of a parsed page; dates later than ``fetched`` are never returned."""
     max_date = (fetched or datetime.now().date()).isoformat()
     params = {"original_date": True, "extensive_search": extensive_dates, "max_date": max_date}
-    doc = trafilatura_metadata(tree, url or None, params)
+    if tc.INTERNALS.fast():
+        doc = trafilatura_metadata(tree, url or None, params)
+    else:
+        doc = trafilatura.extract_metadata(tree, url or None, params)
     published = doc.date
     if published and fetched and published[:10] > fetched.isoformat():
         published = None

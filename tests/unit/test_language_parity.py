@@ -9,7 +9,8 @@ from conftest import FIXTURES, SAMPLES
 from langdetect import DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
 
-from pipelines.core.language import SAMPLE_CHARS, LanguageDetector, _Detector
+from pipelines.compat.langdetect_fast import FastDetector as _Detector
+from pipelines.core.language import SAMPLE_CHARS, LanguageDetector
 
 # Short and odd texts: URLs, e-mail addresses, runs of spaces, capital words, scripts langdetect
 # normalises (Vietnamese marks, Romanian commas, Arabic, CJK, kana, hangul), punctuation only.
