@@ -34,7 +34,6 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from pipelines.compat import trafilatura as tc
-
 from pipelines.rules.text import AUTHOR_SPLIT_PATTERN
 
 logger = logging.getLogger(__name__)
