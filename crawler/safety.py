@@ -1,3 +1,4 @@
+# Over 300 lines: the address guard, its resolver, its middlewares and the XML reader share one set of rules.
 """Safe crawling: where the crawl may connect, and what it does with hostile responses.
 
 * :class:`SafeRequestMiddleware` (downloader middleware) refuses, before any connection, a request

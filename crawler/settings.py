@@ -67,8 +67,8 @@ EXTENSIONS = {
 # workers through Redis (docs/shared-crawl.md); unset, this add-on changes nothing
 ADDONS = {"crawler.shared.SharedCrawl": 0}
 # The spider yields at most one item per response (a raw page), so items of one response need no
-# parallelism; Scrapy's default (100) starts 100 asyncio tasks for every response (about 1 ms of
-# the crawl's CPU per page). Responses are still processed concurrently, each with its own task.
+# parallelism; Scrapy's default (100) starts 100 asyncio tasks for every response (measured in
+# docs/speed.md). Responses are still processed concurrently, each with its own task.
 CONCURRENT_ITEMS = 1
 NEWSCLEAN_POOL_SIZE = None  # cleaning workers: None = one per usable core, 0 = in the crawl's process
 NEWSCLEAN_POOL_START_METHOD = "forkserver"

@@ -1,3 +1,4 @@
+# Over 300 lines: discovery (robots, sitemaps, feeds, sections) is one flow with its bounds and its XML reading.
 """The ``news`` spider: discovery from a site's sitemaps, feeds and section pages; yields raw pages.
 
     scrapy crawl news -a site=demo                 # the embedded demo site, served on 127.0.0.1

@@ -4,8 +4,8 @@
 ``_detect_block`` overridden: spaces folded by one regex instead of a character loop, the n-grams
 read per word (normalised through a ``str.translate`` table, each distinct word's n-grams computed
 once) instead of one ``NGram.add_char`` call per character, and the random trials run on numpy
-rows: the profiles' probabilities are one float64 matrix (:func:`load_factory`, 38 MB instead of
-58 MB of Python lists), and each trial step multiplies the 55 language probabilities by an
+rows: the profiles' probabilities are one float64 matrix (:func:`load_factory`, smaller than
+langdetect's Python lists), and each trial step multiplies the 55 language probabilities by an
 n-gram's row in one numpy operation instead of a Python loop. The n-gram list is the same, the
 random draws are langdetect's own, in the same order, and every product, sum and quotient is the
 same IEEE operation in the same order (the sum is Python's ``sum``, as langdetect's), so its
@@ -71,8 +71,8 @@ def load_factory(directory: str) -> DetectorFactory:
     """langdetect's ``DetectorFactory.load_profile(directory)``, with the probabilities put
     straight into one float64 matrix: each n-gram maps to its row (a read-only view, indexable as
     langdetect reads its lists). The same languages in the same order, the same probabilities
-    (``1.0 * count / n_words``, as langdetect computes them), without building 58 MB of Python
-    lists first."""
+    (``1.0 * count / n_words``, as langdetect computes them), without building langdetect's
+    Python lists first."""
     files = os.listdir(directory)
     factory = DetectorFactory()
     rows: dict[str, int] = {}

@@ -101,8 +101,8 @@ __all__ = [
 
 
 def prepare() -> None:
-    """Load now what trafilatura loads on first use: jusText's stoplists of every language (about
-    150,000 words, 80 ms, 18 MB), read from about 100 files (the fast path only; the public one
+    """Load now what trafilatura loads on first use: jusText's stoplists of every language, read
+    from about 100 files (the fast path only; the public one
     loads them on first use)."""
     if not INTERNALS.missing and trafilatura.external.JT_STOPLIST is None:
         jt_stoplist_init()

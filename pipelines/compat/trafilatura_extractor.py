@@ -3,7 +3,7 @@
 ``extract_content`` prunes the article body with five XPaths (``OVERALL_DISCARD_XPATH``,
 ``TEASER_DISCARD_XPATH``, ``PRECISION_DISCARD_XPATH``, ``DISCARD_IMAGE_ELEMENTS``) of the form
 ``.//*[tests]``, whose tests read only the element's own tag and attributes, mostly through
-EXSLT regexes that call back into Python for every element tested: about 1.1 ms a page, the
+EXSLT regexes that call back into Python for every element tested (docs/speed.md), the
 same tests on the same few hundred kinds of ``<div class="...">`` page after page.
 
 :func:`matches` gives what such an XPath gives, in the same order: for each descendant, the
@@ -36,7 +36,7 @@ from trafilatura.xpaths import (
 )
 
 _REGEXP_NS = {"re": "http://exslt.org/regular-expressions"}
-#: signatures whose verdicts are kept (cleared when full): about 650 bytes each, 13 MB in all
+#: signatures whose verdicts are kept (cleared when full; its memory is measured in docs/speed.md)
 _CACHE_SIZE = 20_000
 
 

@@ -1,3 +1,4 @@
+# Over 300 lines: one step, trafilatura's metadata answers given without its whole-tree passes, with their fallback.
 """Page metadata: title, authors, date, site, canonical URL, description, section and tags.
 
 trafilatura's metadata pass (meta tags, JSON-LD, htmldate) runs on the page as parsed, before any

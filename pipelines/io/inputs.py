@@ -1,3 +1,4 @@
+# Over 300 lines: every input kind (files, folders, globs, stdin lists, WARC, JSONL, text) is one enumerator.
 """What ``newsclean clean`` reads: input arguments enumerated lazily into tasks, and tasks loaded.
 
 An input argument is a file, a folder (walked recursively, in sorted order), a glob pattern, or

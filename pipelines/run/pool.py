@@ -64,7 +64,7 @@ PIPE_BYTES = 1 << 20
 _F_SETPIPE_SZ = 1031
 #: Pages handed to a worker at once: the one it cleans and the next, waiting in its pipe, so a
 #: worker that finishes starts the next page without waiting for the crawl's process to be
-#: scheduled (with one, the two cores were 91 % busy instead of 97 %).
+#: scheduled (docs/speed.md measures both).
 DEPTH = 2
 
 
@@ -119,8 +119,8 @@ class LoopPool:
     Each worker has a task pipe and a result pipe; the loop watches the result pipes
     (``add_reader``) and hands pages out from a FIFO queue, :data:`DEPTH` per worker (the one it
     cleans and the next). A :class:`concurrent.futures.ProcessPoolExecutor` does the same with a
-    queue-feeding thread and a result thread per pool, which cost the crawl's process about
-    0.5 ms of CPU a page and contended for its GIL. A worker that dies costs the page it was
+    queue-feeding thread and a result thread per pool, which cost the crawl's process CPU per
+    page and contend for its GIL. A worker that dies costs the page it was
     cleaning (``Drop("worker_died")``) and is replaced; the other workers go on.
     """
 

@@ -1,3 +1,4 @@
+# Over 300 lines: the claim, commit and recovery scripts (Lua) and the store that runs them belong together.
 """The run state in Redis: seen URLs and content hashes shared by every worker of a crawl.
 
 Same API as the SQLite store (``seen_url``, ``claim``, ``close``), opened by
