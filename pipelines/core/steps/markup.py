@@ -128,9 +128,16 @@ class TreeBuilder:
     def limit(self) -> str | None:
         """libxml2's message if the last parse hit one of its resource limits (depth 256, 10 MB text)."""
         for error in self._parser.error_log:
-            if error.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT:
+            if error.type == _RESOURCE_LIMIT or (_RESOURCE_LIMIT is None and _LIMIT_MESSAGE.search(error.message)):
                 return f"libxml2: {error.message.strip()}"
         return None
+
+
+#: libxml2's "resource limit" error type (lxml >= 6.1); before it, the limits are told by their
+#: message ("Excessive depth in document: 256 use XML_PARSE_HUGE option", "xmlSAX2Characters:
+#: huge text node"), so a page hitting one is dropped alike on every lxml version.
+_RESOURCE_LIMIT = getattr(etree.ErrorTypes, "ERR_RESOURCE_LIMIT", None)
+_LIMIT_MESSAGE = re.compile(r"excessive depth|huge text node|XML_PARSE_HUGE", re.IGNORECASE)
 
 
 class ParseStep(Step):
