@@ -89,6 +89,7 @@ NEWSCLEAN_FAVOR_PRECISION = False
 NEWSCLEAN_EXTRACTION_MODE = "precision"
 NEWSCLEAN_EXTENSIVE_DATES = False
 NEWSCLEAN_LANGUAGE_SAMPLE = 1000
+NEWSCLEAN_SINGLE_CANDIDATE = False  # True: trafilatura's text as it is (pipelines/core/candidates.py)
 
 # -- output: JSON lines through Feed exports ---------------------------------------------------
 FEED_EXPORTERS = {

@@ -66,13 +66,16 @@ def _add_core_options(parser: argparse.ArgumentParser) -> None:
                        help="let htmldate search the page text for a date when the markup gives none (slower)")
     group.add_argument("--language-sample", type=_positive_int, default=defaults.language_sample, metavar="CHARS",
                        help="characters of text the language is detected on (default %(default)s)")
+    group.add_argument("--single-candidate", action="store_true",
+                       help="take trafilatura's text as it is: no other candidate (trafilatura's balanced mode, "
+                            "readability, the page's JSON-LD articleBody) is asked")
 
 
 def _core_options(args: argparse.Namespace, debug: bool) -> CleanOptions:
     return CleanOptions(max_page_bytes=args.max_page_bytes, max_elements=args.max_elements, time_limit=args.time_limit,
                         min_words=args.min_words, debug=debug, favor_precision=args.favor_precision,
                         extraction_mode=args.extraction_mode, extensive_dates=args.extensive_dates,
-                        language_sample=args.language_sample)
+                        language_sample=args.language_sample, single_candidate=args.single_candidate)
 
 
 def build_parser() -> argparse.ArgumentParser:

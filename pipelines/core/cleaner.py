@@ -16,6 +16,7 @@ from datetime import datetime
 
 from lxml.html import HtmlElement
 
+from pipelines.core.candidates import shipped_params
 from pipelines.core.dom_rules import DomRuleSet
 from pipelines.core.extract import MODES, prepare
 from pipelines.core.language import LanguageDetector
@@ -40,7 +41,9 @@ class Cleaner:
     """The steps, built once per process (compiled rules, the seeded language detector), and their counters.
 
     :attr:`counters` maps ``<step>/in``, ``<step>/forwarded``, ``<step>/dropped/<reason>`` (a key
-    of :data:`DROP_REASONS`) and ``dom_rules/reverted`` (matches the DOM rules' safety valve kept)
+    of :data:`DROP_REASONS`), ``dom_rules/reverted`` (matches the DOM rules' safety valve kept),
+    ``extract/asked/<candidate>`` (pages where the selector computed that candidate) and
+    ``extract/selector/<decision>`` (pages where that decision of the selector changed the text)
     to their counts over the pages this cleaner has seen. For every step ``in = forwarded +
     Σ dropped/*``, and a step's ``in`` is the ``forwarded`` of the step before it (``language/in``:
     ``extract/forwarded + text/forwarded``). A page that times out or fails is dropped by the
@@ -70,7 +73,8 @@ class Cleaner:
             ParseStep(self._trees, options.max_elements),
             MetadataStep(options.extensive_dates),
             DomRulesStep(self.dom_rules, options.debug),
-            ExtractStep("precision" if options.favor_precision else options.extraction_mode),
+            ExtractStep("precision" if options.favor_precision else options.extraction_mode,
+                        None if options.single_candidate else shipped_params(), options.debug),
             *tail,
         )
         #: the steps of :meth:`clean_text`, in order
@@ -146,6 +150,14 @@ class Cleaner:
             counters[keys[step][0]] += 1
             key = f"{step.name}/dropped/{result.reason}"
             counters[key] = counters.get(key, 0) + 1
+        selection = getattr(state, "selection", None)
+        if selection is not None:  # the extract step's selector: what it asked, what it changed
+            for name in selection.asked:
+                key = f"extract/asked/{name}"
+                counters[key] = counters.get(key, 0) + 1
+            for name in (*selection.decisions, *(["list_not_in_second_opinion"] if selection.pruned else [])):
+                key = f"extract/selector/{name}"
+                counters[key] = counters.get(key, 0) + 1
         if state.reverted:
             for step in steps[: last + 1]:
                 if step.valve:

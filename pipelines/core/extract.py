@@ -387,16 +387,19 @@ def options_min_output_size() -> int:
 _MIN_OUTPUT_SIZE: int | None = None
 
 
-def extract(tree: HtmlElement, url: str | None, mode: str = "precision", include_tables: bool = True) -> Extraction:
+def extract(tree: HtmlElement, url: str | None, mode: str = "precision", include_tables: bool = True,
+            fallback: bool = True) -> Extraction:
     """The article text of a parsed (and pre-cleaned) page; ``tree`` is modified only by the
-    split-body repair and the ``<pre>`` marking (trafilatura works on its own copy)."""
+    split-body repair and the ``<pre>`` marking (trafilatura works on its own copy). With
+    ``fallback=False`` a short precision text is returned as it is (the cleaner's selector,
+    :mod:`pipelines.core.candidates`, makes that choice itself)."""
     if mode not in MODES:
         raise ValueError(f"unknown extraction mode {mode!r} (one of {', '.join(MODES)})")
     merged = merge_split_bodies(tree)
     mark_preformatted(tree)
     text, blocks = _run(tree, url, mode, include_tables)
     result = Extraction(text=text, mode=mode, merged_chunks=merged, code_blocks=blocks)
-    if mode == "precision" and len(_WORD.findall(text)) < SHORT_WORDS:
+    if fallback and mode == "precision" and len(_WORD.findall(text)) < SHORT_WORDS:
         balanced, blocks = _run(tree, url, "balanced", include_tables)
         if len(_WORD.findall(balanced)) >= FALLBACK_RATIO * max(len(_WORD.findall(text)), 1):
             result = Extraction(text=balanced, mode="balanced", merged_chunks=merged, fallback=True, code_blocks=blocks)

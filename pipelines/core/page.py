@@ -54,6 +54,8 @@ class CleanOptions:
     extraction_mode: str = "precision"
     extensive_dates: bool = False
     language_sample: int = 1000
+    #: precision mode: trafilatura's text as it is, no other candidate asked (pipelines/core/candidates.py)
+    single_candidate: bool = False
 
 
 def iso_utc(moment: datetime | None) -> str | None:

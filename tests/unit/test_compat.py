@@ -44,7 +44,8 @@ T = TypeVar("T")
 
 def _pages() -> list[tuple[str, Page]]:
     pages = [(case.id, case.page()) for case in load_cases(ROOT / "fixtures" / "pages") if not case.is_text]
-    for folder in (ROOT / "fixtures" / "offline" / "pages", ROOT / "fixtures" / "demo_site" / "site" / "articles"):
+    for folder in (ROOT / "fixtures" / "offline" / "pages", ROOT / "fixtures" / "demo_site" / "site" / "articles",
+                   ROOT / "fixtures" / "selector"):
         for path in sorted(folder.rglob("*")):
             if path.suffix not in (".html", ".htm", ".gz"):
                 continue

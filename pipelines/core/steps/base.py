@@ -20,11 +20,15 @@ class State:
     besides what the steps themselves produce). A field is set by the step that computes it."""
 
     __slots__ = (
-        "at", "body", "bylines", "content_type", "description_repeats", "fetched_at", "headline", "lang_hint",
-        "language", "lines", "meta", "record", "removed", "removed_text", "residue", "reverted", "source", "text",
-        "tree", "url", "verbatim", "words",
+        "article_body", "at", "body", "bylines", "content_type", "description_repeats", "fetched_at", "headline",
+        "lang_hint", "language", "lines", "meta", "record", "removed", "removed_text", "residue", "reverted",
+        "selection", "source", "text", "tree", "url", "verbatim", "words",
     )
 
+    #: the JSON-LD ``articleBody`` of the page ('' when none): the selector's referee
+    article_body: str
+    #: the candidates the selector asked, and what it decided (``extract`` step)
+    selection: Any
     #: index of the step running (or the last one run) in the cleaner's list
     at: int
     body: bytes
@@ -72,6 +76,8 @@ class State:
         self.verbatim = frozenset()
         self.lang_hint = None
         self.headline = None
+        self.article_body = ""
+        self.selection = None
 
     def drop(self, reason: str, detail: str = "") -> Drop:
         return Drop(reason, self.source, self.url, detail)

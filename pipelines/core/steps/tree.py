@@ -6,6 +6,7 @@ import re
 
 from lxml.html import HtmlElement
 
+from pipelines.core.candidates import Candidate, Candidates, SelectorParams, article_body, readability_lines, select
 from pipelines.core.dom_rules import DomRuleSet
 from pipelines.core.extract import extract
 from pipelines.core.metadata import read_metadata
@@ -57,6 +58,7 @@ class MetadataStep(Step):
         fetched_day = state.fetched_at.date() if state.fetched_at else None
         state.meta = meta = read_metadata(tree, state.url, fetched_day, self.extensive_dates)
         state.description_repeats = description_is_standfirst(tree, meta.description)
+        state.article_body = article_body(tree)
         return None
 
 
@@ -84,17 +86,45 @@ class DomRulesStep(Step):
 
 
 class ExtractStep(Step):
-    """The article's lines, by trafilatura (:func:`pipelines.core.extract.extract`)."""
+    """The article's lines: trafilatura (:func:`pipelines.core.extract.extract`), then, in
+    precision mode, the selector between candidates (:func:`pipelines.core.candidates.select`),
+    whose removals are counted under their rule's category like every other rule's."""
 
     name = "extract"
     stage = "trafilatura"
 
-    def __init__(self, mode: str) -> None:
+    def __init__(self, mode: str, params: SelectorParams | None, debug: bool = False) -> None:
         self.mode = mode
+        #: None: trafilatura's text as it is (no other candidate)
+        self.params = params
+        self.debug = debug
 
     def run(self, state: State) -> Drop | None:
-        extraction = extract(state.tree, state.url or None, self.mode)
-        if not extraction.text.strip():
+        tree, url = state.tree, state.url or None
+        if self.params is None or self.mode != "precision":
+            extraction = extract(tree, url, self.mode)
+            if not extraction.text.strip():
+                return state.drop("no_content")
+            state.lines, state.verbatim = extraction.lines()
+            return None
+        first = extract(tree, url, "precision", fallback=False)
+        precision = Candidate("precision", *first.lines()) if first.text.strip() else Candidate("precision", [])
+
+        def balanced() -> Candidate:
+            other = extract(tree, url, "balanced")
+            return Candidate("balanced", *other.lines()) if other.text.strip() else Candidate("balanced", [])
+
+        def readability() -> Candidate:
+            return Candidate("readability", readability_lines(tree, url))
+
+        selection = select(Candidates(precision, balanced, readability, state.article_body), self.params)
+        state.selection = selection
+        chosen = selection.chosen
+        if not any(line.strip() for line in chosen.lines):
             return state.drop("no_content")
-        state.lines, state.verbatim = extraction.lines()
+        if selection.pruned:
+            state.removed["related"] += len(selection.pruned)
+            if self.debug:
+                state.removed_text.setdefault("list_not_in_second_opinion", []).extend(selection.pruned)
+        state.lines, state.verbatim = chosen.lines, chosen.verbatim
         return None
