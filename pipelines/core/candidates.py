@@ -53,6 +53,8 @@ SELECTOR_FILE = Path(__file__).resolve().parent.parent / "rules" / "selector.tom
 _WORD = re.compile(r"\w+")
 _LD_JSON = etree.XPath('.//script[@type="application/ld+json"]')
 _ARTICLE_BODY = re.compile(r'"articleBody"\s*:\s*"((?:[^"\\]|\\.)*)"', re.DOTALL)
+#: Attributes that lxml's link rewriting visits (``iterlinks``), stripped before readability runs.
+_LINK_ATTRIBUTES = ("href", "src", "srcset", "action", "data", "poster", "cite", "longdesc", "usemap", "background")
 #: Elements that end a line of readability's summary.
 _BLOCKS = frozenset({
     "p", "div", "section", "article", "main", "header", "footer", "aside", "h1", "h2", "h3", "h4", "h5", "h6",
@@ -135,12 +137,15 @@ def _bodies(data: Any) -> Iterable[Any]:
 def readability_lines(tree: HtmlElement, url: str | None) -> list[str]:
     """readability-lxml's main text of ``tree`` (left as it is), one line per block element;
     ``[]`` when readability finds nothing or fails."""
-    from readability import Document  # imported on first use: most pages never need it
-    from readability.readability import Unparseable
+    from pipelines.compat import readability  # imported on first use: most pages never need it
 
+    doc = copy.deepcopy(tree)
+    # Only the text is wanted: without link attributes, readability's cleaning has no link to
+    # rewrite (most of its time on a news page otherwise); links are told by their <a> tag.
+    etree.strip_attributes(doc, *_LINK_ATTRIBUTES)
     try:
-        summary = Document(copy.deepcopy(tree), url=url).summary(html_partial=True)
-    except (Unparseable, ValueError, etree.LxmlError) as exc:
+        summary = readability.summary(doc)
+    except (readability.Unparseable, ValueError, etree.LxmlError) as exc:
         logger.debug("readability found nothing on %s: %s", url, exc)
         return []
     if not summary or not summary.strip():

@@ -29,8 +29,10 @@ from support.scoring import load_cases
 
 import pipelines.compat as compat
 from pipelines.compat import langdetect as cl
+from pipelines.compat import readability as rc
 from pipelines.compat import scrapy as cs
 from pipelines.compat import trafilatura as tc
+from pipelines.core.candidates import readability_lines
 from pipelines.core.cleaner import Cleaner, Page
 from pipelines.core.decode import decode_html
 from pipelines.core.extract import FIRST_BODY_XPATH, extract
@@ -294,3 +296,30 @@ def test_no_library_internals_outside_compat() -> None:
     assert offending == {}
     inside = [p for p in sorted(compat_dir.glob("*.py")) if internal_uses(p.read_text(encoding="utf-8"))]
     assert len(inside) >= 3  # the internals are there, behind the version checks
+
+
+@pytest.mark.parametrize(("name", "page"), PAGES[::3], ids=[name for name, _ in PAGES[::3]])
+def test_readability_on_both_paths(name: str, page: Page, both_cleaner: Cleaner) -> None:
+    """readability-lxml with its cleaner's javascript pass (public) and without (fast): the same lines."""
+    tree = both_cleaner.parse(decode_html(page.body)[1])
+    if tree is None:
+        return
+    fast, public = _both(lambda: readability_lines(tree, page.url or None))
+    assert fast == public
+    assert rc.INTERNALS.fast()
+
+
+def test_readability_other_version_same_lines(
+    both_cleaner: Cleaner, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    tree = both_cleaner.parse(decode_html((ROOT / "fixtures" / "selector" / "read_also_list.html").read_bytes())[1])
+    assert tree is not None
+    expected = readability_lines(tree, None)
+    assert len(expected) >= 6
+    monkeypatch.setattr(compat, "_WARNED", set())
+    monkeypatch.setattr(rc.INTERNALS, "version", "1.0")
+    with caplog.at_level(logging.WARNING, logger="pipelines.compat"):
+        assert readability_lines(tree, None) == expected
+        assert readability_lines(tree, None) == expected
+    warnings = [r.getMessage() for r in caplog.records if r.name == "pipelines.compat"]
+    assert len(warnings) == 1 and warnings[0].startswith("readability-lxml 1.0 is not a version"), warnings
