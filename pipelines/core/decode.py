@@ -1,6 +1,18 @@
-"""The one decoding boundary: page bytes to text, exactly as Scrapy's ``TextResponse`` decodes."""
+"""The one decoding boundary: page bytes to text, as Scrapy's ``TextResponse`` decodes, with one
+exception: bytes that are valid UTF-8 and not plain ASCII are read as UTF-8 whatever the header or
+the ``<meta>`` says.
+
+Pages are re-encoded to UTF-8 on the way into archives and test sets while their ``<meta
+charset>`` keeps the original (GB2312, ISO-8859-15 …), and servers send a default
+``charset=ISO-8859-1`` for UTF-8 pages; decoded as declared, such a page is mojibake from the
+first accented letter. The other way round, text in a legacy encoding (cp1252, GBK, Shift-JIS …)
+with any non-ASCII character is almost never valid UTF-8 by chance: UTF-8's continuation bytes
+must follow their lead byte exactly. A BOM still decides (UTF-16 bytes can be valid UTF-8).
+"""
 
 from __future__ import annotations
+
+import codecs
 
 from charset_normalizer import from_bytes
 from w3lib.encoding import html_to_unicode, resolve_encoding
@@ -24,9 +36,18 @@ def _auto_detect(data: bytes) -> str | None:
     return resolve_encoding(match.encoding) if match else None
 
 
+_UTF8 = resolve_encoding("utf-8")
+_BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
+
+
 def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:
     """Return ``(encoding, text)`` for a page body and its Content-Type header value, if any."""
     encoding, text = html_to_unicode(
         content_type or "", body, default_encoding=_DEFAULT_ENCODING, auto_detect_fun=_auto_detect
     )
+    if encoding != _UTF8 and not body.isascii() and not body.startswith(_BOMS):
+        try:
+            return _UTF8, body.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
     return encoding, text

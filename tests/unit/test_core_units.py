@@ -79,6 +79,28 @@ def test_decode_utf16_bom() -> None:
     assert "Élan vital" in text
 
 
+@pytest.mark.parametrize("declared", [
+    ("text/html; charset=iso-8859-1", ""),  # a server's default header on a UTF-8 page
+    (None, '<meta charset="iso-8859-15">'),  # a page saved as UTF-8 that kept its old <meta>
+    (None, '<meta http-equiv="content-type" content="text/html;charset=GB2312">'),
+])
+def test_decode_valid_utf8_wins_over_a_wrong_declaration(declared: tuple[str | None, str]) -> None:
+    header, meta = declared
+    body = f"<html><head>{meta}</head><body><p>La sanción de Verstappen · 人民网 · Œuvre</p></body></html>".encode()
+    encoding, text = decode_html(body, header)
+    assert encoding == "utf-8"
+    assert "La sanción de Verstappen · 人民网 · Œuvre" in text
+
+
+def test_decode_legacy_bytes_that_are_not_utf8_keep_their_declaration() -> None:
+    for charset, sample in (("gb2312", "人民网的新闻"), ("iso-8859-15", "Œuvre à 5 €"), ("shift_jis", "日本語のニュース")):
+        body = f'<html><head><meta charset="{charset}"></head><body><p>{sample}</p></body></html>'.encode(charset)
+        with pytest.raises(UnicodeDecodeError):
+            body.decode("utf-8")
+        encoding, text = decode_html(body, None)
+        assert encoding != "utf-8" and sample in text, (charset, encoding)
+
+
 def test_decode_meta_charset() -> None:
     body = '<html><head><meta charset="iso-8859-15"></head><body><p>Œuvre à 5 €</p></body></html>'.encode(
         "iso-8859-15"
