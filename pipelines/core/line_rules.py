@@ -142,7 +142,10 @@ class TextRuleSet:
         """
         result = ResidueResult(lines=[])
         table = self.table(lang)
-        repeats = _repeat_keys(title, description) + [key(x) for x in extra_repeats if key(x)]
+        repeats = _repeat_keys(title, None) + [key(x) for x in extra_repeats if key(x)]
+        # the standfirst: at the top of the text it is the article's lead (kept); anywhere else,
+        # a copy of it (removed as a repeat)
+        standfirst = _repeat_keys(None, description)
         author_keys = {key(a) for a in authors if a}
         raw_lines = list(lines)
         rows = [match_form(raw) for raw in raw_lines]
@@ -164,6 +167,9 @@ class TextRuleSet:
                 if rule.action == "byline":
                     result.bylines.append(line)
             elif is_repeat(line, repeats):
+                name, category = "title_repeat", "title_repeat"
+                result.title_candidates.append(line)
+            elif standfirst and is_repeat(line, standfirst) and result.lines:
                 name, category = "title_repeat", "title_repeat"
                 result.title_candidates.append(line)
             elif author_keys and key(line) in author_keys:

@@ -210,3 +210,22 @@ def test_bare_pre_block_is_verbatim_too() -> None:
 def test_unknown_extraction_mode_is_refused_at_build_time() -> None:
     with pytest.raises(ValueError, match="extraction_mode"):
         Cleaner(CleanOptions(extraction_mode="fast"))
+
+
+STANDFIRST = "Le réseau social aurait coupé l’accès des applications tierces sans prévenir personne."
+BODY = ["Depuis jeudi soir, nombre d’applications tierces ne fonctionnent plus.",
+        "Un employé aurait demandé une liste des points à discuter approuvés."]
+
+
+def test_a_standfirst_at_the_top_of_the_text_is_the_lead() -> None:
+    from pipelines.core.line_rules import TextRuleSet
+
+    rules = TextRuleSet()
+    kept = rules.apply([STANDFIRST, *BODY, STANDFIRST], "fr", title="Le titre", description=STANDFIRST,
+                       keep_text=True)
+    assert kept.lines == [STANDFIRST, *BODY]  # the copy at the end goes, the lead stays
+    assert kept.counts["title_repeat"] == 1
+    elsewhere = rules.apply([*BODY, STANDFIRST], "fr", title="Le titre", description=STANDFIRST)
+    assert elsewhere.lines == BODY  # not at the top: a copy (an intertitle repeating it)
+    headline_first = rules.apply(["Le titre", STANDFIRST, *BODY], "fr", title="Le titre", description=STANDFIRST)
+    assert headline_first.lines == [STANDFIRST, *BODY]  # the headline is no text line
