@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python bench/quality.py DATA_DIR [--limit N] [--jobs N] [--worst N]
+    .venv/bin/python bench/quality.py DATA_DIR [DATA_DIR ...] [--limit N] [--jobs N] [--worst N] [--no-candidates]
     .venv/bin/python bench/quality.py --corpus fixtures/corpus [--jobs N]
 
 ``DATA_DIR`` is an article-extraction benchmark folder (``html/<id>.html.gz`` and
@@ -15,7 +15,10 @@ Usage::
 
 and the script prints precision, recall and F1 per system with the benchmark's own metric
 (:func:`support.scoring.benchmark_prf`), then the pages where newsclean does worst against
-bare trafilatura.
+bare trafilatura. Then, for all the sets together (``bench/selector.py``): each of newsclean's
+extraction candidates alone, the per-page oracle of the candidates, newsclean with the shipped
+selector parameters, and the cross-set figures (the parameters fitted on one set, measured on
+the other). ``--no-candidates`` leaves that part out.
 
 ``--corpus`` scores a folder of fixture cases (:func:`support.scoring.load_cases`) by
 snippets instead: snippet recall (share of ``with`` found) and snippet precision (share of
@@ -187,18 +190,27 @@ def corpus(root: Path, jobs: int) -> dict[str, dict[str, float]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("data_dir", nargs="?", type=Path, help="benchmark folder: html/<id>.html.gz, truth.jsonl")
+    parser.add_argument("data_dirs", nargs="*", type=Path, help="benchmark folders: html/<id>.html.gz, truth.jsonl")
     parser.add_argument("--corpus", type=Path, help="a folder of fixture cases, scored by snippets")
     parser.add_argument("--limit", type=int, default=None, help="only the first N pages")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--worst", type=int, default=15, help="list the N pages where newsclean loses most")
+    parser.add_argument("--no-candidates", action="store_true",
+                        help="leave out the candidates, oracle and cross-set part (bench/selector.py)")
     args = parser.parse_args(argv)
-    if args.data_dir is None and args.corpus is None:
-        parser.error("give a benchmark folder, --corpus FOLDER, or both")
-    if args.data_dir is not None:
-        benchmark(args.data_dir, args.limit, args.jobs, args.worst)
+    if not args.data_dirs and args.corpus is None:
+        parser.error("give benchmark folders, --corpus FOLDER, or both")
+    for index, data_dir in enumerate(args.data_dirs):
+        if index:
+            print()
+        benchmark(data_dir, args.limit, args.jobs, args.worst)
+    if args.data_dirs and not args.no_candidates:
+        import selector  # bench/selector.py, beside this script
+
+        print("\ncandidates, per-page oracle and cross-set figures (bench/selector.py):")
+        selector.report(args.data_dirs, args.jobs)
     if args.corpus is not None:
-        if args.data_dir is not None:
+        if args.data_dirs:
             print()
         corpus(args.corpus, args.jobs)
     return 0
