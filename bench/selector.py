@@ -218,7 +218,7 @@ def report(dirs: list[Path], jobs: int, write: bool = False, grid: bool = True) 
                     continue
                 line = (f"fitted on {fitted.name} ({fitted.points[index]:.4f} there): {other.name} "
                         f"{other.points[index]:.4f} [{_changed(points[index], shipped)}]")
-                cross.append(line)
+                cross.append(line.replace(" (as shipped)", ""))
                 print("  " + line)
     index = best_point(scores, points)
     print(f"\nfitted on {' + '.join(s.name for s in scores)}: "
