@@ -3,8 +3,11 @@
 
 Each is built in ``from_crawler``, configured by ``NEWSCLEAN_*`` settings and can be switched off
 (``NEWSCLEAN_<STEP>_ENABLED``). Drops raise named :class:`~scrapy.exceptions.DropItem` subclasses
-(Scrapy counts them under ``item_dropped_reasons_count/<class>``) and every step counts into the
-stats under ``newsclean/<step>/<counter>[/<reason>]`` (listed in ``docs/stats.md``).
+(Scrapy counts them under ``item_dropped_reasons_count/<class>``). The run's counts (pages in,
+drops by reason, records written, removals, the cleaner's step counters) are one
+:class:`~pipelines.run.stats.RunStats` per crawl, which ``newsclean clean`` uses too, written into
+the stats as they change (:func:`crawl_key`); each step adds its own totals under
+``newsclean/<step>/<counter>`` (every key is listed in ``docs/stats.md``).
 
 * :class:`CleanPipeline` turns a :class:`~crawler.items.RawPage` into a record with
   :meth:`pipelines.core.cleaner.Cleaner.clean`, in a process pool of ``NEWSCLEAN_POOL_SIZE`` workers
@@ -31,9 +34,10 @@ from scrapy.extensions.feedexport import FeedExporter, FileFeedStorage
 
 from pipelines.core.cleaner import Cleaner, CleanOptions, Drop, Page
 from pipelines.reasons import CRAWL_REASONS, DUPLICATE_HASH
-from pipelines.run import pool as cleanpool
 from pipelines.run import usable_cores
 from pipelines.run.dedup import Deduper, Verdict
+from pipelines.run.pool import LoopPool
+from pipelines.run.stats import CountsSince, RunStats
 from pipelines.store import DedupStore, open_state
 
 if TYPE_CHECKING:
@@ -113,6 +117,56 @@ def _stats(crawler: Crawler) -> StatsCollector:
     return crawler.stats
 
 
+# -- counting: the run's RunStats, written into Scrapy's stats ---------------------------------
+_RUNS: weakref.WeakKeyDictionary[Crawler, RunStats] = weakref.WeakKeyDictionary()
+
+#: RunStats counters under another name in the crawl's stats (None: not written here)
+_KEYS: dict[str, str | None] = {
+    "pages_read": "newsclean/clean/total",
+    "cleaned": "newsclean/clean/forwarded",
+    "records_written": None,  # Scrapy's item_scraped_count
+    f"dropped/{DUPLICATE_HASH}": f"newsclean/dedup/dropped/{DUPLICATE_HASH}",
+    "dropped/language": None,  # by language code: newsclean/language/dropped/<code>
+}
+
+
+def crawl_key(key: str) -> str | None:
+    """The stats key a :class:`RunStats` counter is written to in a crawl, or None."""
+    if key in _KEYS:
+        return _KEYS[key]
+    kind, _, rest = key.partition("/")
+    if kind == "dropped":  # the clean step's reasons: the core's and worker_died
+        return f"newsclean/clean/dropped/{rest}"
+    if kind == "removed":
+        return f"newsclean/removed/{rest}"
+    if kind == "steps":
+        return f"newsclean/steps/{rest}"
+    return None  # language/<code>: the language step counts the records it sees, before dedup
+
+
+def run_stats_for(crawler: Crawler) -> RunStats:
+    """The crawl's :class:`RunStats` (made on first use), shared by the three pipelines: every
+    change is written into the crawl's stats (:func:`crawl_key`), and a record counts as written
+    when the feed exporter has written it (``item_scraped``)."""
+    run = _RUNS.get(crawler)
+    if run is None:
+        stats = _stats(crawler)
+
+        def publish(key: str, count: int) -> None:
+            name = crawl_key(key)
+            if name is not None:
+                stats.inc_value(name, count)
+
+        def scraped(item: Any, **_: Any) -> None:
+            if isinstance(item, dict) and "content_hash" in item:
+                run_stats.write(item)
+
+        run = run_stats = RunStats(publish=publish)
+        _RUNS[crawler] = run
+        crawler.signals.connect(scraped, signal=signals.item_scraped, weak=False)
+    return run
+
+
 # -- cleaning ----------------------------------------------------------------------------------
 def clean_options(settings: Any) -> CleanOptions:
     """``CleanOptions`` from ``NEWSCLEAN_<FIELD>`` settings (e.g. ``NEWSCLEAN_MIN_WORDS``)."""
@@ -164,8 +218,10 @@ class CleanPipeline:
         self.pool_size = pool_size
         self.start_method = start_method
         self.warm_in_process = warm_in_process
+        self.run = run_stats_for(crawler)
         self.cleaner: Cleaner | None = None
-        self.pool: cleanpool.LoopPool | None = None
+        self.counts: CountsSince | None = None
+        self.pool: LoopPool | None = None
         self.warming = False
 
     @classmethod
@@ -184,47 +240,51 @@ class CleanPipeline:
     def open_spider(self) -> None:
         if self.pool_size:
             # start the workers now: they load while robots.txt, feeds and sitemaps are fetched
-            self.pool = cleanpool.LoopPool(self.pool_size, self.options, self.start_method, os.getpid())
+            self.pool = LoopPool(self.pool_size, self.options, self.start_method, os.getpid(),
+                                 on_counts=self.run.add_steps)
             self.pool.start(_event_loop())
             self.warming = True
         # In-process cleaner: the only one without a pool; with a pool and warm_in_process, it
         # cleans the pages that arrive before every worker is up.
         if not self.pool_size or self.warm_in_process:
             self.cleaner = Cleaner(self.options)
+            self.counts = CountsSince(self.cleaner.counters)
         self.stats.set_value("newsclean/clean/pool_size", self.pool_size)
 
     def close_spider(self) -> None:
         if self.pool is not None:  # a dead worker is counted as its page's drop (worker_died)
             self.pool.close()
+            self.stats.set_value("newsclean/clean/pool_restarts", self.pool.restarts)
             self.pool = None
 
     async def process_item(self, item: Any) -> Any:
         if not hasattr(item, "body"):  # not a raw page: nothing to clean
             return item
-        self.stats.inc_value("newsclean/clean/total")
         page = page_of(item)
         result = await self._clean(page)
+        self.run.read(result)
         if isinstance(result, Drop):
-            self.stats.inc_value(f"newsclean/clean/dropped/{result.reason}")
             raise CleanDrop(result.reason, item.url, result.detail)
-        self.stats.inc_value("newsclean/clean/forwarded")
-        for category, count in result["removed"].items():
-            self.stats.inc_value(f"newsclean/removed/{category}", count)
         return result
 
     async def _clean(self, page: Page) -> Any:
         if self.pool is None:
-            assert self.cleaner is not None
-            return self.cleaner.clean(page)
+            return self._clean_here(page)
         if self.warming:
             if self.pool.ready:
                 self.warming = False
-                self.cleaner = None  # the pool is up: free the in-process cleaner
+                self.cleaner = self.counts = None  # the pool is up: free the in-process cleaner
             elif self.cleaner is not None:
                 self.stats.inc_value("newsclean/clean/in_process_while_pool_starts")
-                return self.cleaner.clean(page)
+                return self._clean_here(page)
         # a worker that dies costs its page (Drop "worker_died", logged) and is replaced
         return await self.pool.clean(page)
+
+    def _clean_here(self, page: Page) -> Any:
+        assert self.cleaner is not None and self.counts is not None
+        result = self.cleaner.clean(page)
+        self.run.add_steps(self.counts.take())
+        return result
 
 
 def _event_loop() -> asyncio.AbstractEventLoop:
@@ -245,6 +305,7 @@ class LanguagePipeline:
 
     def __init__(self, crawler: Crawler, languages: set[str]) -> None:
         self.stats = _stats(crawler)
+        self.run = run_stats_for(crawler)
         self.languages = languages
 
     @classmethod
@@ -261,6 +322,7 @@ class LanguagePipeline:
         self.stats.inc_value(f"newsclean/language/{code}")
         if self.languages and code not in self.languages:
             self.stats.inc_value(f"newsclean/language/dropped/{code}")
+            self.run.drop("language")
             raise LanguageDrop("language", item.get("url") or "", code)
         return item
 
@@ -283,6 +345,7 @@ class DedupPipeline:
     def __init__(self, crawler: Crawler, state: DedupStore | None) -> None:
         self.crawler = crawler
         self.stats = _stats(crawler)
+        self.run = run_stats_for(crawler)
         self.dedup = Deduper(state, self.feed_targets)
 
     @classmethod
@@ -315,7 +378,7 @@ class DedupPipeline:
             return item
         self.stats.inc_value("newsclean/dedup/total")
         if self.dedup.claim(item) is not Verdict.NEW:
-            self.stats.inc_value(f"newsclean/dedup/dropped/{DUPLICATE_HASH}")
+            self.run.drop(DUPLICATE_HASH)
             raise DuplicateDrop(DUPLICATE_HASH, item.get("url") or "", item["content_hash"])
         self.stats.inc_value("newsclean/dedup/forwarded")
         return item

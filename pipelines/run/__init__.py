@@ -1,4 +1,5 @@
-"""Running the cleaning core over many pages: worker processes and the dedup loop."""
+"""Running the cleaning core over many pages, for the crawl and ``newsclean clean`` alike: the worker
+pool, the count of a run and the dedup loop."""
 
 from __future__ import annotations
 

@@ -1,17 +1,17 @@
-# Over 300 lines: the worker pool with its retry of dead workers, and the run loop that drives it.
 """``newsclean clean``: saved pages and archives to JSONL records, on every core.
 
-The run is a stream: inputs are enumerated lazily (:mod:`pipelines.io.inputs`), sent to worker
-processes in small chunks with a bounded number of chunks in flight, and every result comes back
-to the main process, which alone deduplicates, writes records and rejects, and counts. Memory is
-bounded by ``jobs * window * chunk_size`` pages, whatever the size of the input; the one thing
-that grows with the corpus is the set of content hashes kept for deduplication (a 32-byte
+The run is a stream: inputs are enumerated lazily (:mod:`pipelines.io.inputs`), sent to the
+worker pool (:class:`pipelines.run.pool.ChunkPool`) in small chunks with a bounded number of
+chunks in flight, and every result comes back to the main process, which alone deduplicates,
+writes records and rejects, and counts (:class:`Stats`, the run's :class:`~pipelines.run.stats.RunStats`).
+Memory is bounded by ``jobs * window * chunk_size`` pages, whatever the size of the input; the one
+thing that grows with the corpus is the set of content hashes kept for deduplication (a 32-byte
 digest a record, about 100 bytes with Python's overhead: 1 GB for ten million records), plus, with
 ``--resume``, the set of sources already written.
 
-A worker that dies (killed, out of memory, a crash in a C extension) breaks the process pool:
-the chunks that were in flight are retried one page at a time, each alone in a fresh pool, so
-the page that kills its worker again is recorded as failed (``worker_died``) and the run goes on.
+A worker that dies (killed, out of memory, a crash in a C extension) is replaced and the page it
+was cleaning is tried again alone, so a page that kills its worker again is recorded as failed
+(``worker_died``) and the run goes on.
 """
 
 from __future__ import annotations
@@ -21,26 +21,27 @@ import multiprocessing
 import os
 import sys
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import IO, Any
 
 from pipelines.core.cleaner import Cleaner, CleanOptions, Drop
 from pipelines.core.record import Record
 from pipelines.io.inputs import Inputs, Task, run_task
 from pipelines.io.writer import JsonlWriter, iter_lines, truncate_partial_line
-from pipelines.reasons import DUPLICATE_HASH, WORKER_DIED
-from pipelines.run import pool as cleanpool
+from pipelines.reasons import DUPLICATE_HASH
 from pipelines.run.dedup import Deduper, Verdict
+from pipelines.run.pool import ChunkPool
+from pipelines.run.stats import CountsSince, RunStats
 from pipelines.store.base import DedupStore
 
 logger = logging.getLogger(__name__)
 
 Result = Record | Drop
+
+#: Tries of a page whose worker dies: once more, alone, before it is a ``worker_died`` reject.
+ATTEMPTS = 2
 
 
 @dataclass
@@ -53,14 +54,10 @@ class RunOptions:
 
 
 @dataclass
-class Stats:
-    """Counters of a run; ``pages_read == records_written + sum(dropped)`` always holds."""
+class Stats(RunStats):
+    """The run's counts (:class:`RunStats`: ``pages_read == records_written + sum(dropped)``
+    always holds at the end), what the inputs passed over, and the run's shape."""
 
-    pages_read: int = 0
-    records_written: int = 0
-    dropped: Counter[str] = field(default_factory=Counter)
-    languages: Counter[str] = field(default_factory=Counter)
-    removed: Counter[str] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)
     pool_restarts: int = 0
     jobs: int = 1
@@ -75,12 +72,13 @@ class Stats:
         out: dict[str, Any] = {
             "offline/pages_read": self.pages_read,
             "offline/records_written": self.records_written,
-            "offline/dropped": sum(self.dropped.values()),
+            "offline/dropped": self.dropped_total,
         }
         out.update({f"offline/dropped/{k}": v for k, v in sorted(self.dropped.items())})
         out.update({f"offline/language/{k}": v for k, v in sorted(self.languages.items())})
         out.update({f"offline/removed/{k}": v for k, v in sorted(self.removed.items())})
         out.update({f"offline/skipped/{k}": v for k, v in sorted(self.skipped.items())})
+        out.update({f"offline/steps/{k}": v for k, v in sorted(self.steps.items())})
         out["offline/pool_restarts"] = self.pool_restarts
         out["offline/jobs"] = self.jobs
         out["offline/elapsed_seconds"] = round(self.elapsed, 3)
@@ -91,7 +89,7 @@ class Stats:
         lines = [
             f"pages read       {self.pages_read}",
             f"records written  {self.records_written}",
-            f"dropped          {sum(self.dropped.values())}"
+            f"dropped          {self.dropped_total}"
             + ("  (" + ", ".join(f"{k} {v}" for k, v in self.dropped.most_common()) + ")" if self.dropped else ""),
         ]
         if self.languages:
@@ -102,133 +100,25 @@ class Stats:
         return "\n".join(lines)
 
 
-# -- workers: the crawl's worker side (one cleaner per process, a parent watchdog) ---------------
-def _work_chunk(tasks: list[Task]) -> list[Result]:
-    cleaner = cleanpool.worker_cleaner()
-    return [run_task(cleaner, task) for task in tasks]
-
-
-def _chunks(tasks: Iterable[Task], size: int) -> Iterator[list[Task]]:
-    iterator = iter(tasks)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
-
-
-class _Pool:
-    """A process pool that can be rebuilt after a worker died."""
-
-    def __init__(self, jobs: int, options: CleanOptions) -> None:
-        self.jobs = jobs
-        self.options = options
-        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-        self.context = multiprocessing.get_context(method)
-        if method == "forkserver":
-            self.context.set_forkserver_preload(
-                ["pipelines.core.cleaner", "pipelines.io.inputs", "pipelines.run.offline"]
-            )
-        self.executor = self._new()
-
-    def _new(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(self.jobs, mp_context=self.context, initializer=cleanpool.init_worker,
-                                   initargs=(self.options, os.getpid()))
-
-    def submit(self, chunk: list[Task]) -> Future[list[Result]]:
-        try:
-            return self.executor.submit(_work_chunk, chunk)
-        except BrokenProcessPool as exc:  # broken before this chunk went out: a suspect like the rest
-            failed: Future[list[Result]] = Future()
-            failed.set_exception(exc)
-            return failed
-
-    def restart(self) -> None:
-        self.executor.shutdown(wait=True, cancel_futures=True)
-        self.executor = self._new()
-
-    def close(self, abort: bool = False) -> None:
-        """Shut the pool down; with ``abort`` (the run failed or was interrupted), terminate the
-        workers rather than wait for the pages they are cleaning."""
-        if abort:
-            workers = list((getattr(self.executor, "_processes", None) or {}).values())  # shutdown forgets them
-            self.executor.shutdown(wait=False, cancel_futures=True)
-            for worker in workers:
-                if worker.is_alive():
-                    worker.terminate()
-        self.executor.shutdown(wait=True, cancel_futures=True)
-
-
-def _results_parallel(tasks: Iterable[Task], jobs: int, options: CleanOptions, run: RunOptions,
-                      stats: Stats) -> Iterator[Result]:
-    pool = _Pool(jobs, options)
-    chunks = _chunks(tasks, run.chunk_size)
-    inflight: deque[tuple[Future[list[Result]], list[Task]]] = deque()
-    limit = max(1, jobs * run.window)
-    finished_all = False
-    try:
-        while True:
-            while len(inflight) < limit and (chunk := next(chunks, None)) is not None:
-                inflight.append((pool.submit(chunk), chunk))
-            if not inflight:
-                finished_all = True
-                return
-            if run.ordered:
-                wait([inflight[0][0]])
-                ready = []
-                while inflight and inflight[0][0].done():
-                    ready.append(inflight.popleft())
-            else:
-                finished, _ = wait([f for f, _ in inflight], return_when=FIRST_COMPLETED)
-                ready = [item for item in inflight if item[0] in finished]
-                for item in ready:
-                    inflight.remove(item)
-            if not any(isinstance(f.exception(), BrokenProcessPool) for f, _ in ready):
-                for future, done_chunk in ready:
-                    error = future.exception()
-                    if error is None:
-                        yield from future.result()
-                    else:  # not a bad page (the core never raises for one): a failure of the chunk
-                        for task in done_chunk:
-                            yield Drop("error", task.source, _task_url(task), f"{type(error).__name__}: {error}")
-                continue
-            # a worker died: every chunk not finished may hold the page that killed it
-            suspects = ready + list(inflight)
-            inflight.clear()
-            stats.pool_restarts += 1
-            logger.warning("a worker died: retrying %d chunk(s) one page at a time", len(suspects))
-            pool.restart()
-            for future, chunk in suspects:
-                if future.done() and future.exception() is None:
-                    yield from future.result()
-                else:
-                    for task in chunk:
-                        yield _isolated(pool, task, stats)
-    finally:
-        pool.close(abort=not finished_all)
-
-
-def _isolated(pool: _Pool, task: Task, stats: Stats) -> Result:
-    """Clean one task alone in the pool: if the pool breaks now, this task killed it."""
-    future = pool.submit([task])
-    try:
-        return future.result()[0]
-    except BrokenProcessPool:
-        stats.pool_restarts += 1
-        pool.restart()
-        return Drop(WORKER_DIED, task.source, _task_url(task), "the worker process died while cleaning this page")
-
-
-def _task_url(task: Task) -> str:
-    return task.page.url if task.page is not None else task.url
-
-
 def results(tasks: Iterable[Task], options: CleanOptions, run: RunOptions,
             stats: Stats) -> Generator[Result, None, None]:
-    """Clean every task: in this process for ``jobs == 1``, else in a pool of worker processes."""
+    """Clean every task: in this process for ``jobs == 1``, else in a pool of worker processes.
+    The cleaners' step counters go to ``stats.steps``."""
     if run.jobs <= 1:
         cleaner = Cleaner(options)
+        counts = CountsSince(cleaner.counters)
         for task in tasks:
-            yield run_task(cleaner, task)
-    else:
-        yield from _results_parallel(tasks, run.jobs, options, run, stats)
+            result = run_task(cleaner, task)
+            stats.add_steps(counts.take())
+            yield result
+        return
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    pool = ChunkPool(run.jobs, options, method, os.getpid(), work=run_task, attempts=ATTEMPTS,
+                     on_counts=stats.add_steps)
+    try:
+        yield from pool.imap(tasks, run.chunk_size, run.window, run.ordered)
+    finally:
+        stats.pool_restarts = pool.restarts
 
 
 # -- the run -------------------------------------------------------------------------------------
@@ -314,8 +204,7 @@ def run_clean(job: CleanJob, on_result: Callable[[Result], None] | None = None) 
                 continue
             yield task
 
-    def drop(result: Drop) -> None:
-        stats.dropped[result.reason] += 1
+    def reject(result: Drop) -> None:
         if rejects is not None:
             rejects.write({"source": result.source, "url": result.url or None, "reason": result.reason,
                            "detail": result.detail})
@@ -330,20 +219,19 @@ def run_clean(job: CleanJob, on_result: Callable[[Result], None] | None = None) 
     cleaned = results(pending(), job.options, job.run, stats)
     try:
         for result in cleaned:
-            stats.pages_read += 1
+            stats.read(result)
             if isinstance(result, Drop):
-                drop(result)
+                reject(result)
             else:
                 verdict = dedup.write(result, write_record)
                 if verdict is not Verdict.NEW:
                     detail = ("claimed in --state" if verdict is Verdict.DUPLICATE_IN_STORE
                               else f"same text as an earlier record ({result['content_hash'][:19]}…)")
                     result = Drop(DUPLICATE_HASH, result["source"], result["url"] or "", detail)
-                    drop(result)
+                    stats.drop(DUPLICATE_HASH)
+                    reject(result)
                 else:
-                    stats.records_written += 1
-                    stats.languages[result["language"] or "und"] += 1
-                    stats.removed.update(result["removed"])
+                    stats.write(result)
             if on_result is not None:
                 on_result(result)
             if bar is not None:

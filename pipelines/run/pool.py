@@ -1,6 +1,24 @@
-"""The crawl's cleaning pool (:class:`LoopPool`) and its worker side. No Scrapy import: a worker
-process loads only the cleaning core (and, under ``forkserver``, forks from a server that
-preloaded it)."""
+# Over 300 lines: the worker side, the pool with its recovery of dead workers, and its two front-ends.
+"""The one cleaning pool of both paths: the crawl's ``CleanPipeline`` and ``newsclean clean``.
+
+Worker processes (``forkserver`` by default, the core preloaded) build one :class:`Cleaner` each,
+then read chunks of work from a task pipe and answer every item on a result pipe: the record or
+drop, and what the item added to the cleaner's step counters (:class:`~pipelines.run.stats.CountsSince`),
+handed to ``on_counts``. Each worker holds :data:`DEPTH` chunks at most: the one it cleans and the
+next, waiting in its pipe. No helper threads: the caller drives the pool, through one of two
+front-ends:
+
+* :class:`LoopPool`, for the crawl: ``await pool.clean(page)`` on the asyncio loop the reactor
+  runs, which watches the result pipes (``add_reader``);
+* :class:`ChunkPool`, for ``newsclean clean``: ``pool.imap(tasks, ...)`` sends chunks with a bounded
+  number in flight and yields the results, in input order or as they come, waiting on the result
+  pipes (:func:`multiprocessing.connection.wait`).
+
+A worker that dies (killed, out of memory, a crash in a C extension) is replaced. The item it was
+cleaning is tried again alone while it has ``attempts`` left, else it is dropped as
+``worker_died``; the items behind it, never started, go back to the front of the queue. A worker
+ends by itself when its parent process is gone. No Scrapy import.
+"""
 
 from __future__ import annotations
 
@@ -9,25 +27,35 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import pickle
 import threading
 import time
 from collections import deque
-from multiprocessing.connection import Connection
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from itertools import islice
+from multiprocessing.connection import Connection, wait
+from typing import Any, NamedTuple
 
 from pipelines.core.cleaner import Cleaner, CleanOptions, Drop, Page
 from pipelines.core.record import Record
 from pipelines.reasons import WORKER_DIED
+from pipelines.run.stats import CountsSince
+
+logger = logging.getLogger(__name__)
+
+Result = Record | Drop
+#: what a worker does with one item: ``work(cleaner, item) -> record or drop``
+Work = Callable[[Cleaner, Any], Result]
 
 _CLEANER: Cleaner | None = None
 
 
+# -- the worker side ------------------------------------------------------------------------------
 def init_worker(options: CleanOptions, parent_pid: int | None = None) -> None:
-    """Pool initializer: one cleaner per worker (rules compiled, language detector seeded).
+    """One cleaner per worker (rules compiled, language detector seeded).
 
-    With ``parent_pid``, a watchdog thread ends the worker when that process is gone: a crawl
-    killed with SIGKILL cannot stop its pool, and the workers would otherwise wait for work
-    forever (they hold both ends of the task queue).
+    With ``parent_pid``, a watchdog thread ends the worker when that process is gone: a run
+    killed with SIGKILL cannot stop its pool.
     """
     global _CLEANER
     logging.getLogger("trafilatura").setLevel(logging.ERROR)
@@ -48,23 +76,57 @@ def _watch_parent(pid: int, interval: float = 1.0) -> None:
 
 
 def worker_cleaner() -> Cleaner:
-    """This worker's cleaner (built by :func:`init_worker`; both pools' workers use it)."""
+    """This worker's cleaner (built by :func:`init_worker`)."""
     assert _CLEANER is not None, "worker not initialised"
     return _CLEANER
 
 
-def clean(page: Page) -> Record | Drop:
-    return worker_cleaner().clean(page)
+def clean_page(cleaner: Cleaner, page: Page) -> Result:
+    """The crawl's work: one page."""
+    return cleaner.clean(page)
 
 
-# -- the pool: workers fed over pipes from the event loop ------------------------------------------
-#: Pipe buffer asked for (Linux ``F_SETPIPE_SZ``): a page that fits is written at once, even while
-#: its worker is busy with the previous one, so the event loop never waits for a worker.
+def _dumps(value: Any) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def worker_main(tasks: Connection, results: Connection, options: CleanOptions, parent_pid: int | None,
+                work: Work) -> None:
+    """A worker: build the cleaner, say ready, then answer every item of every chunk read from
+    ``tasks`` with ``("ok", result, counts)`` (``("error", text, counts)`` if ``work`` raised: a
+    bug, not a bad page), until ``tasks`` is closed."""
+    try:
+        init_worker(options, parent_pid)
+    except Exception as exc:
+        results.send_bytes(_dumps(("failed", f"{type(exc).__name__}: {exc}", None)))
+        return
+    counts = CountsSince(worker_cleaner().counters)
+    results.send_bytes(_dumps(("ready", os.getpid(), None)))
+    cleaner = worker_cleaner()
+    while True:
+        try:
+            items = pickle.loads(tasks.recv_bytes())
+        except (EOFError, OSError):
+            return
+        for item in items:
+            try:
+                reply = _dumps(("ok", work(cleaner, item), counts.take()))
+            except Exception as exc:
+                reply = _dumps(("error", f"{type(exc).__name__}: {exc}", counts.take()))
+            try:
+                results.send_bytes(reply)
+            except OSError:  # the pool is gone
+                return
+
+
+# -- the pool -------------------------------------------------------------------------------------
+#: Pipe buffer asked for (Linux ``F_SETPIPE_SZ``): a chunk that fits is written at once, even while
+#: its worker is busy with the one before, so the caller never waits for a worker.
 PIPE_BYTES = 1 << 20
 _F_SETPIPE_SZ = 1031
-#: Pages handed to a worker at once: the one it cleans and the next, waiting in its pipe, so a
-#: worker that finishes starts the next page without waiting for the crawl's process to be
-#: scheduled (docs/speed.md measures both).
+#: Chunks handed to a worker at once: the one it cleans and the next, waiting in its pipe, so a
+#: worker that finishes starts the next without waiting for the caller to be scheduled
+#: (docs/speed.md measures both).
 DEPTH = 2
 
 
@@ -78,21 +140,23 @@ def _grow_pipe(fd: int) -> int:
         return 1 << 16
 
 
-def worker_main(tasks: Connection, results: Connection, options: CleanOptions, parent_pid: int | None) -> None:
-    """A pool worker: build the cleaner, say ready, then clean every page read from ``tasks`` and
-    send back ``(True, record or Drop)`` or ``(False, error text)``, until ``tasks`` is closed."""
-    init_worker(options, parent_pid)
-    results.send((True, ("ready", os.getpid())))
-    while True:
-        try:
-            page = tasks.recv()
-        except (EOFError, OSError):
-            return
-        try:
-            reply: tuple[bool, Any] = (True, clean(page))
-        except Exception as exc:  # not a bad page (the core never raises for one): a bug, reported
-            reply = (False, f"{type(exc).__name__}: {exc}")
-        results.send(reply)
+def where(item: Any) -> tuple[str, str]:
+    """(source, url) of a page or a ``newsclean clean`` task, for the drops the pool makes."""
+    page = item if isinstance(item, Page) else getattr(item, "page", None)
+    url = page.url if page is not None else getattr(item, "url", "")
+    return getattr(item, "source", "") or url, url
+
+
+class Job(NamedTuple):
+    """Items sent to a worker in one message; ``tag`` is the front-end's (a future, a chunk number)."""
+
+    items: list[Any]
+    tag: Any
+    #: the index of ``items[0]`` among the items submitted with ``tag``
+    first: int
+    #: workers that died while cleaning ``items[0]``
+    tries: int
+    data: bytes
 
 
 class _Worker:
@@ -102,142 +166,205 @@ class _Worker:
         self.results = results
         self.pipe_bytes = pipe_bytes
         self.ready = False
-        #: pages sent and not answered yet, the one being cleaned first
-        self.jobs: deque[tuple[Page, asyncio.Future[Record | Drop]]] = deque()
+        #: jobs sent and not fully answered, the one being cleaned first
+        self.jobs: deque[Job] = deque()
+        #: items of ``jobs[0]`` answered
+        self.answered = 0
+        #: bytes of the jobs sent and not fully answered (at most what waits in the task pipe)
+        self.held = 0
 
-    def can_take(self, page: Page) -> bool:
-        """Idle, or busy with one page and the next fits in the task pipe (sending it cannot
-        block the event loop while the worker is busy)."""
+    def can_take(self, job: Job) -> bool:
+        """Idle, or busy with one job and the next fits in the task pipe besides what may still be
+        there (sending it cannot block the caller while the worker is busy)."""
         if not self.jobs:
             return True
-        return len(self.jobs) < DEPTH and len(page.body) + 65536 <= self.pipe_bytes
+        return len(self.jobs) < DEPTH and self.held + len(job.data) + 65536 <= self.pipe_bytes
 
 
-class LoopPool:
-    """Cleaning worker processes driven from an asyncio event loop, without helper threads.
-
-    Each worker has a task pipe and a result pipe; the loop watches the result pipes
-    (``add_reader``) and hands pages out from a FIFO queue, :data:`DEPTH` per worker (the one it
-    cleans and the next). A :class:`concurrent.futures.ProcessPoolExecutor` does the same with a
-    queue-feeding thread and a result thread per pool, which cost the crawl's process CPU per
-    page and contend for its GIL. A worker that dies costs the page it was
-    cleaning (``Drop("worker_died")``) and is replaced; the other workers go on.
-    """
+class WorkerPool:
+    """Worker processes fed over pipes; see the module's documentation. Front-ends override
+    :meth:`_deliver` (and the ``_watch``/``_unwatch``/``_wanted``/``_cancel`` hooks)."""
 
     def __init__(self, size: int, options: CleanOptions, start_method: str = "forkserver",
-                 parent_pid: int | None = None) -> None:
+                 parent_pid: int | None = None, *, work: Work = clean_page, attempts: int = 1,
+                 on_counts: Callable[[Mapping[str, int]], None] | None = None) -> None:
         if size < 1:
             raise ValueError("a pool needs at least one worker")
         self.size = size
         self.options = options
+        self.work = work
+        #: workers an item may see die under it before it is dropped as ``worker_died``
+        self.attempts = max(1, attempts)
+        self.on_counts = on_counts
         self.context: Any = multiprocessing.get_context(start_method)
         if start_method == "forkserver":
-            self.context.set_forkserver_preload(["pipelines.run.pool"])
+            self.context.set_forkserver_preload(sorted({__name__, work.__module__}))
         self.parent_pid = parent_pid
-        self.loop: asyncio.AbstractEventLoop | None = None
         self.workers: list[_Worker] = []
-        self.queue: deque[tuple[Page, asyncio.Future[Record | Drop]]] = deque()
+        self.queue: deque[Job] = deque()
         self.restarts = 0
         self.closed = False
+        #: why the workers cannot start (their cleaner failed to build), if they cannot
+        self.broken: str | None = None
 
-    def start(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Start every worker (they build their cleaners while the crawl discovers pages)."""
-        self.loop = loop
+    def start(self) -> None:
+        """Start every worker (they build their cleaners while the caller goes on)."""
         for _ in range(self.size):
             self.workers.append(self._spawn())
-
-    def _spawn(self) -> _Worker:
-        assert self.loop is not None
-        task_reader, task_writer = self.context.Pipe(duplex=False)
-        result_reader, result_writer = self.context.Pipe(duplex=False)
-        pipe_bytes = _grow_pipe(task_writer.fileno())
-        _grow_pipe(result_writer.fileno())
-        process = self.context.Process(
-            target=worker_main, args=(task_reader, result_writer, self.options, self.parent_pid),
-            name="newsclean-clean", daemon=True,
-        )
-        process.start()
-        task_reader.close()
-        result_writer.close()
-        worker = _Worker(process, task_writer, result_reader, pipe_bytes)
-        self.loop.add_reader(result_reader.fileno(), self._on_result, worker)
-        return worker
 
     @property
     def ready(self) -> bool:
         """Every worker has built its cleaner."""
         return all(w.ready for w in self.workers)
 
-    def clean(self, page: Page) -> asyncio.Future[Record | Drop]:
-        assert self.loop is not None and not self.closed, "pool not started, or closed"
-        future: asyncio.Future[Record | Drop] = self.loop.create_future()
-        self.queue.append((page, future))
+    def submit(self, items: list[Any], tag: Any) -> None:
+        """Queue ``items`` as one job; each result goes to :meth:`_deliver` with ``tag``."""
+        assert not self.closed, "pool closed"
+        self.queue.append(Job(items, tag, 0, 0, _dumps(items)))
+        if self.broken is not None:
+            self._fail_all()
         self._dispatch()
-        return future
+
+    # -- hooks of the front-ends ----------------------------------------------------------------
+    def _deliver(self, tag: Any, index: int, item: Any, result: Result) -> None:
+        raise NotImplementedError
+
+    def _watch(self, worker: _Worker) -> None:
+        """A worker was started: watch its result pipe."""
+
+    def _unwatch(self, worker: _Worker) -> None:
+        """A worker is gone or stopped: stop watching its result pipe."""
+
+    def _wanted(self, job: Job) -> bool:
+        """Is the job still awaited (not cancelled)?"""
+        return True
+
+    def _cancel(self, job: Job) -> None:
+        """The pool closes before the job is done."""
+
+    # -- workers ------------------------------------------------------------------------------
+    def _spawn(self) -> _Worker:
+        task_reader, task_writer = self.context.Pipe(duplex=False)
+        result_reader, result_writer = self.context.Pipe(duplex=False)
+        pipe_bytes = _grow_pipe(task_writer.fileno())
+        _grow_pipe(result_writer.fileno())
+        process = self.context.Process(
+            target=worker_main, args=(task_reader, result_writer, self.options, self.parent_pid, self.work),
+            name="newsclean-clean", daemon=True,
+        )
+        process.start()
+        task_reader.close()
+        result_writer.close()
+        worker = _Worker(process, task_writer, result_reader, pipe_bytes)
+        self._watch(worker)
+        return worker
 
     def _dispatch(self) -> None:
-        # idle workers first, then a second page to each busy one
+        # idle workers first, then a second job to each busy one
         for depth in range(DEPTH):
             for worker in self.workers:
-                while self.queue and self.queue[0][1].cancelled():  # the crawl stopped waiting
+                while self.queue and not self._wanted(self.queue[0]):
                     self.queue.popleft()
                 if not self.queue:
                     return
-                if len(worker.jobs) == depth and worker.can_take(self.queue[0][0]):
+                if len(worker.jobs) == depth and worker.can_take(self.queue[0]):
                     job = self.queue.popleft()
                     worker.jobs.append(job)
+                    worker.held += len(job.data)
                     with contextlib.suppress(OSError):  # the worker is gone: its result pipe tells
-                        worker.tasks.send(job[0])
+                        worker.tasks.send_bytes(job.data)
 
-    def _on_result(self, worker: _Worker) -> None:
+    def _receive(self, worker: _Worker) -> None:
+        """Read one message from ``worker`` (its result pipe is readable)."""
         try:
-            ok, value = worker.results.recv()
+            kind, value, counts = pickle.loads(worker.results.recv_bytes())
         except (EOFError, OSError):
             self._replace(worker)
             return
-        if ok and isinstance(value, tuple) and value[:1] == ("ready",):
+        if kind == "ready":
             worker.ready = True
             return
-        job = worker.jobs.popleft() if worker.jobs else None
-        if job is not None and not job[1].done():
-            if ok:
-                job[1].set_result(value)
-            else:
-                job[1].set_exception(RuntimeError(f"cleaning {job[0].url} failed: {value}"))
-        self._dispatch()
+        if kind == "failed":
+            self.broken = f"the cleaning workers cannot start: {value}"
+            return  # its end of file follows
+        if counts and self.on_counts is not None:
+            self.on_counts(counts)
+        job = worker.jobs[0]
+        index = worker.answered
+        item = job.items[index]
+        worker.answered += 1
+        if worker.answered == len(job.items):
+            worker.jobs.popleft()
+            worker.answered = 0
+            worker.held -= len(job.data)
+        if kind == "ok":
+            result = value
+        else:
+            source, url = where(item)
+            logger.error("cleaning %s failed in its worker: %s", source, value)
+            result = Drop("error", source, url, value)
+        self._deliver(job.tag, job.first + index, item, result)
+        if not worker.answered:
+            self._dispatch()
 
     def _replace(self, worker: _Worker) -> None:
-        """``worker`` died (killed, out of memory): its page is a ``worker_died`` drop; a new
-        worker takes its place."""
-        assert self.loop is not None
-        self.loop.remove_reader(worker.results.fileno())
+        """``worker`` died: the item it was cleaning is tried again alone (or dropped as
+        ``worker_died``), the rest go back to the front of the queue, a new worker takes its place."""
+        self._unwatch(worker)
         worker.results.close()
         worker.tasks.close()
         worker.process.join(timeout=1)
-        job = worker.jobs.popleft() if worker.jobs else None
-        if job is not None and not job[1].done():
-            page = job[0]
-            logging.getLogger(__name__).error("a cleaning worker died on %s; starting another", page.url)
-            job[1].set_result(Drop(WORKER_DIED, page.source, page.url, "the worker process died while cleaning it"))
-        # the page waiting behind it was never started: back to the front of the queue
-        self.queue.extendleft(reversed(worker.jobs))
+        back = list(worker.jobs)
+        if back and self.broken is None:  # (a worker that could not start cleaned nothing)
+            head, done = back.pop(0), worker.answered
+            index, item = head.first + done, head.items[done]
+            rest = head.items[done + 1:]
+            if rest:
+                back.insert(0, Job(rest, head.tag, index + 1, 0, _dumps(rest)))
+            source, url = where(item)
+            tries = (head.tries if done == 0 else 0) + 1
+            if tries >= self.attempts:
+                logger.error("a worker died while cleaning %s: dropped as %s", source, WORKER_DIED)
+                self._deliver(head.tag, index, item,
+                              Drop(WORKER_DIED, source, url, "the worker process died while cleaning this page"))
+            else:
+                logger.warning("a worker died while cleaning %s: tried again alone", source)
+                back.insert(0, Job([item], head.tag, index, tries, _dumps([item])))
         worker.jobs.clear()
+        worker.answered = worker.held = 0
+        self.queue.extendleft(reversed(back))
         if self.closed:
+            return
+        if self.broken is not None:
+            self.workers.remove(worker)
+            self._fail_all()
             return
         self.restarts += 1
         self.workers[self.workers.index(worker)] = self._spawn()
         self._dispatch()
 
-    def close(self, timeout: float = 10.0) -> None:
-        """Stop the workers: pages not started are cancelled, workers end when their task pipe
-        closes (those still busy after ``timeout`` seconds are terminated)."""
+    def _fail_all(self) -> None:
+        """Once no worker is left of a pool whose workers cannot start: every item queued is an
+        ``error`` drop."""
+        if self.workers:
+            return
+        while self.queue:
+            job = self.queue.popleft()
+            for offset, item in enumerate(job.items):
+                source, url = where(item)
+                self._deliver(job.tag, job.first + offset, item, Drop("error", source, url, str(self.broken)))
+
+    def close(self, timeout: float = 10.0, abort: bool = False) -> None:
+        """Stop the workers: jobs not done are cancelled, workers end when their task pipe closes
+        (those still busy after ``timeout`` seconds, or at once with ``abort``, are terminated)."""
         self.closed = True
         while self.queue:
-            self.queue.popleft()[1].cancel()
+            self._cancel(self.queue.popleft())
         for worker in self.workers:
-            if self.loop is not None:
-                self.loop.remove_reader(worker.results.fileno())
+            self._unwatch(worker)
             worker.tasks.close()
+            if abort and worker.process.is_alive():
+                worker.process.terminate()
         deadline = time.monotonic() + timeout
         for worker in self.workers:
             worker.process.join(max(0.0, deadline - time.monotonic()))
@@ -245,8 +372,127 @@ class LoopPool:
                 worker.process.terminate()
                 worker.process.join(1)
             worker.results.close()
-            for _, future in worker.jobs:
-                if not future.done():
-                    future.cancel()
+            for job in worker.jobs:
+                self._cancel(job)
             worker.jobs.clear()
         self.workers = []
+
+
+# -- the crawl's front-end: an awaitable per page ---------------------------------------------------
+class LoopPool(WorkerPool):
+    """``await pool.clean(page)`` from the asyncio loop the reactor runs: the loop watches the
+    result pipes (``add_reader``), so neither a helper thread nor the reactor waits for a worker.
+    A page whose worker dies is a ``worker_died`` drop (``attempts=1``)."""
+
+    def __init__(self, size: int, options: CleanOptions, start_method: str = "forkserver",
+                 parent_pid: int | None = None, **kw: Any) -> None:
+        super().__init__(size, options, start_method, parent_pid, **kw)
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def start(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        self.loop = loop or asyncio.get_running_loop()
+        super().start()
+
+    def clean(self, page: Page) -> asyncio.Future[Result]:
+        assert self.loop is not None and not self.closed, "pool not started, or closed"
+        future: asyncio.Future[Result] = self.loop.create_future()
+        self.submit([page], future)
+        return future
+
+    def _deliver(self, tag: Any, index: int, item: Any, result: Result) -> None:
+        if not tag.done():
+            tag.set_result(result)
+
+    def _watch(self, worker: _Worker) -> None:
+        assert self.loop is not None
+        self.loop.add_reader(worker.results.fileno(), self._receive, worker)
+
+    def _unwatch(self, worker: _Worker) -> None:
+        if self.loop is not None and not worker.results.closed:
+            self.loop.remove_reader(worker.results.fileno())
+
+    def _wanted(self, job: Job) -> bool:
+        return not job.tag.cancelled()  # the crawl stopped waiting
+
+    def _cancel(self, job: Job) -> None:
+        job.tag.cancel()
+
+
+# -- newsclean clean's front-end: an iterator over chunks ---------------------------------------------
+class _Chunk:
+    __slots__ = ("left", "results")
+
+    def __init__(self, size: int) -> None:
+        self.results: list[Any] = [None] * size
+        self.left = size
+
+
+class ChunkPool(WorkerPool):
+    """:meth:`imap` over an iterable of items, read lazily: at most ``size * window`` chunks in
+    flight (sent, queued, or done and waiting for an earlier one in ordered mode)."""
+
+    def __init__(self, size: int, options: CleanOptions, start_method: str = "forkserver",
+                 parent_pid: int | None = None, **kw: Any) -> None:
+        super().__init__(size, options, start_method, parent_pid, **kw)
+        self.chunks: dict[int, _Chunk] = {}
+        self.finished: deque[int] = deque()
+
+    def imap(self, items: Iterable[Any], chunk_size: int = 4, window: int = 4,
+             ordered: bool = False) -> Iterator[Result]:
+        """The results of ``items``, in their order with ``ordered``, else as chunks finish. The
+        workers are stopped when the iterator ends or is closed (terminated at once if it fails)."""
+        source = iter(items)
+        limit = max(1, self.size * window)
+        number = 0
+        ended = completed = False
+        self.start()
+        try:
+            while True:
+                while not ended and len(self.chunks) < limit:
+                    chunk = list(islice(source, chunk_size))
+                    if not chunk:
+                        ended = True
+                        break
+                    self.chunks[number] = _Chunk(len(chunk))
+                    self.submit(chunk, number)
+                    number += 1
+                if not self.chunks:
+                    completed = True
+                    return
+                ready = self._take_ready(ordered)
+                if not ready:
+                    self._wait()
+                    if self.broken is not None:
+                        raise RuntimeError(self.broken)
+                    continue
+                for chunk_results in ready:
+                    yield from chunk_results
+        finally:
+            self.close(abort=not completed)
+            self.chunks.clear()
+
+    def _take_ready(self, ordered: bool) -> list[list[Result]]:
+        if ordered:
+            ready, head = [], min(self.chunks)
+            while head in self.chunks and not self.chunks[head].left:
+                ready.append(self.chunks.pop(head).results)
+                head += 1
+            self.finished.clear()
+            return ready
+        ready = [self.chunks.pop(n).results for n in self.finished]
+        self.finished.clear()
+        return ready
+
+    def _wait(self) -> None:
+        by_pipe: dict[Any, _Worker] = {worker.results: worker for worker in self.workers}
+        for pipe in wait(list(by_pipe)):
+            worker = by_pipe[pipe]
+            if worker in self.workers:  # not replaced by an earlier message of this round
+                self._receive(worker)
+
+    def _deliver(self, tag: Any, index: int, item: Any, result: Result) -> None:
+        chunk = self.chunks[tag]
+        chunk.results[index] = result
+        chunk.left -= 1
+        if not chunk.left:
+            self.finished.append(tag)

@@ -1,19 +1,23 @@
-"""The crawl's cleaning pool (``pipelines.run.pool.LoopPool``): real worker processes driven from
-an asyncio loop, records byte-identical to the in-process cleaner, a killed worker replaced."""
+"""The cleaning pool of both paths (``pipelines.run.pool``): real worker processes, driven from an
+asyncio loop (``LoopPool``, the crawl's) or iterated over chunks (``ChunkPool``, ``newsclean
+clean``'s); records byte-identical to the in-process cleaner, step counters sent back with each
+result, a killed worker replaced, a page that kills its worker retried alone or dropped."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import signal
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.pool import DIE, DIE_ONCE, die_on_request
 
 from pipelines.core.cleaner import Cleaner, CleanOptions, Drop, Page
 from pipelines.core.record import dumps
-from pipelines.run.pool import LoopPool
+from pipelines.run.pool import ChunkPool, LoopPool
 
 ARTICLES = Path(__file__).resolve().parents[2] / "fixtures" / "demo_site" / "site" / "articles"
 
@@ -101,3 +105,97 @@ def test_close_cancels_pages_not_started() -> None:
 
     cancelled = asyncio.run(run())
     assert all(cancelled[1:])  # the first was handed to the worker; the others never started
+
+
+def test_step_counters_come_back_with_the_results() -> None:
+    """Each result carries what its page added to its worker's step counters: summed, they are
+    the counters of one cleaner that cleaned the same pages."""
+    counted: Counter[str] = Counter()
+
+    async def run() -> None:
+        pool = LoopPool(2, CleanOptions(), "forkserver", os.getpid(), on_counts=counted.update)
+        pool.start(asyncio.get_running_loop())
+        try:
+            await asyncio.gather(*(pool.clean(page) for page in pages()))
+        finally:
+            pool.close()
+
+    asyncio.run(run())
+    cleaner = Cleaner(CleanOptions())
+    for page in pages():
+        cleaner.clean(page)
+    assert counted == {key: count for key, count in cleaner.counters.items() if count}
+    assert counted["unpack/in"] == len(pages())
+
+
+def test_workers_that_cannot_start_are_not_restarted() -> None:
+    """A cleaner that cannot be built (an unknown extraction mode): no endless restarts; the crawl's
+    pages are ``error`` drops, ``newsclean clean``'s run fails."""
+    bad = CleanOptions(extraction_mode="fast")
+
+    async def run() -> tuple[list[Any], int]:
+        pool = LoopPool(2, bad, "forkserver", os.getpid())
+        pool.start(asyncio.get_running_loop())
+        try:
+            return list(await asyncio.gather(*(pool.clean(page) for page in pages()[:3]))), pool.restarts
+        finally:
+            pool.close()
+
+    results, restarts = asyncio.run(run())
+    assert [r.reason for r in results] == ["error"] * 3
+    assert all("cannot start" in r.detail and "extraction_mode" in r.detail for r in results)
+    assert restarts == 0
+    chunk_pool = ChunkPool(2, bad, "forkserver", os.getpid())
+    with pytest.raises(RuntimeError, match="cannot start"):
+        list(chunk_pool.imap(pages(), chunk_size=2))
+    assert chunk_pool.workers == []
+
+
+# -- newsclean clean's front-end ------------------------------------------------------------------------
+def expected_lines(items: list[Page]) -> list[bytes]:
+    cleaner = Cleaner(CleanOptions())
+    return [dumps(cleaner.clean(page)) for page in items]  # type: ignore[arg-type]
+
+
+def with_url(page: Page, url: str) -> Page:
+    return Page(page.body, url=url, content_type=page.content_type)
+
+
+@pytest.mark.parametrize("ordered", [True, False], ids=["ordered", "unordered"])
+def test_chunks_give_every_result_once(ordered: bool) -> None:
+    items = pages() * 3
+    pool = ChunkPool(2, CleanOptions(), "forkserver", os.getpid())
+    got = [dumps(r) for r in pool.imap(items, chunk_size=4, window=1, ordered=ordered)]  # type: ignore[arg-type]
+    want = expected_lines(items)
+    assert (got if ordered else sorted(got)) == (want if ordered else sorted(want))
+    assert pool.workers == [] and pool.restarts == 0
+
+
+def test_a_page_whose_worker_dies_once_is_cleaned_again_alone(tmp_path: Path) -> None:
+    """The worker dies on the second page of a chunk: that page is tried again alone and gives
+    its record; the pages after it in the chunk, never started, are cleaned as usual."""
+    items = pages()
+    items[1] = with_url(items[1], f"http://127.0.0.1/second{DIE_ONCE}{tmp_path / 'died'}")
+    pool = ChunkPool(2, CleanOptions(), "forkserver", os.getpid(), work=die_on_request, attempts=2)
+    got = [dumps(r) for r in pool.imap(items, chunk_size=3, ordered=True)]  # type: ignore[arg-type]
+    assert (tmp_path / "died").exists()
+    assert got == expected_lines(items)
+    assert pool.restarts == 1
+
+
+def test_a_page_that_kills_every_worker_is_a_worker_died_drop() -> None:
+    items = pages()
+    items[4] = with_url(items[4], f"http://127.0.0.1/fatal{DIE}")
+    counted: Counter[str] = Counter()
+    pool = ChunkPool(2, CleanOptions(), "forkserver", os.getpid(), work=die_on_request, attempts=2,
+                     on_counts=counted.update)
+    results = list(pool.imap(items, chunk_size=3, ordered=True))
+    died = results[4]
+    assert isinstance(died, Drop) and died.reason == "worker_died" and died.url.endswith(DIE)
+    assert pool.restarts == 2  # the first try, then the second, alone
+    others = items[:4] + items[5:]
+    assert [dumps(r) for r in results[:4] + results[5:]] == expected_lines(others)  # type: ignore[arg-type]
+    cleaner = Cleaner(CleanOptions())  # the page that killed its workers is in no step counter
+    for page in others:
+        cleaner.clean(page)
+    assert counted == {key: count for key, count in cleaner.counters.items() if count}

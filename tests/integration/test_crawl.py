@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -165,6 +166,18 @@ def test_stats_add_up(runs: dict[str, Any]) -> None:
     assert s["newsclean/dedup/forwarded"] == s["item_scraped_count"] == s["newsclean/state/committed"]
     languages = sum(v for k, v in s.items() if k.startswith("newsclean/language/") and k.count("/") == 2)
     assert languages == s["newsclean/clean/forwarded"]
+    # one count for the run, as offline: every page read is written or dropped, by one step or another
+    dropped = sum(v for k, v in s.items() if re.match(r"newsclean/(clean|language|dedup)/dropped/", k))
+    assert s["newsclean/clean/total"] == s["item_scraped_count"] + dropped
+    # the workers' step counters, sent back with each page: every page went through the cleaner's steps
+    assert s["newsclean/clean/pool_restarts"] == 0 and "newsclean/clean/dropped/worker_died" not in s
+    assert s["newsclean/steps/unpack/in"] == s["newsclean/clean/total"]
+    assert s["newsclean/steps/record/forwarded"] == s["newsclean/clean/forwarded"]
+    step_drops: Counter[str] = Counter()
+    for key, value in s.items():
+        if re.match(r"newsclean/steps/\w+/dropped/", key):
+            step_drops[key.rsplit("/", 1)[1]] += value
+    assert step_drops == {k.rsplit("/", 1)[1]: v for k, v in s.items() if k.startswith("newsclean/clean/dropped/")}
     assert "newsclean summary (finished)" in runs["first"].log
 
 

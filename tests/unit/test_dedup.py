@@ -1,5 +1,5 @@
-"""The one dedup step (``pipelines.run.dedup.Deduper``) as both paths use it, the reasons
-registry, the cores function and the crawl's default state folder."""
+"""The one dedup step (``pipelines.run.dedup.Deduper``) and the one count (``pipelines.run.stats``)
+as both paths use them, the reasons registry, the cores function and the crawl's default state folder."""
 
 from __future__ import annotations
 
@@ -13,10 +13,20 @@ from scrapy.utils.test import get_crawler
 
 import pipelines
 from pipelines.cli.main import build_parser
-from pipelines.item_pipelines import CleanPipeline, DedupPipeline, DuplicateDrop, NewscleanDrop, state_dir, state_for
+from pipelines.core.page import Drop
+from pipelines.item_pipelines import (
+    CleanPipeline,
+    DedupPipeline,
+    DuplicateDrop,
+    NewscleanDrop,
+    crawl_key,
+    state_dir,
+    state_for,
+)
 from pipelines.reasons import CRAWL_REASONS, OFFLINE_REASONS, REGISTRY
 from pipelines.run import usable_cores
 from pipelines.run.dedup import Deduper, Verdict
+from pipelines.run.stats import RunStats
 from pipelines.store import STATE_FILE, SQLiteStateStore, open_state
 
 PACKAGE = Path(pipelines.__file__).resolve().parent
@@ -160,3 +170,27 @@ def test_default_state_folder_is_state_in_the_current_folder(tmp_path: Path, mon
     assert (tmp_path / "state" / STATE_FILE).is_file()
     assert not Path(state_dir(crawler)).is_relative_to(PACKAGE)
     assert state_dir(get_crawler(settings_dict={"NEWSCLEAN_STATE_DIR": "redis://h:1/0"})) == "redis://h:1/0"
+
+
+# -- one count for both paths ---------------------------------------------------------------------
+def test_run_stats_count_registered_reasons_and_name_them_as_the_crawl_does() -> None:
+    published: dict[str, int] = {}
+    run = RunStats(publish=lambda key, n: published.__setitem__(key, published.get(key, 0) + n))
+    run.read(Drop("no_content", "a"))
+    run.read(Drop("worker_died", "b"))
+    run.read({"content_hash": H1, "language": "fr", "removed": {"byline": 2}})
+    run.drop("duplicate_hash")
+    run.read({"content_hash": H2, "language": None, "removed": {}})
+    run.write({"content_hash": H2, "language": None, "removed": {"ticker": 1}})
+    run.add_steps({"unpack/in": 2, "extract/dropped/no_content": 1})
+    with pytest.raises(ValueError, match="not a registered reason"):
+        run.drop("no_such_reason")
+    assert run.balanced and run.pages_read == 4 and run.cleaned == 2 and run.records_written == 1
+    assert run.languages == {"und": 1} and run.removed == {"ticker": 1}
+    crawl = {crawl_key(k): v for k, v in published.items() if crawl_key(k) is not None}
+    assert crawl == {
+        "newsclean/clean/total": 4, "newsclean/clean/forwarded": 2,
+        "newsclean/clean/dropped/no_content": 1, "newsclean/clean/dropped/worker_died": 1,
+        "newsclean/dedup/dropped/duplicate_hash": 1, "newsclean/removed/ticker": 1,
+        "newsclean/steps/unpack/in": 2, "newsclean/steps/extract/dropped/no_content": 1,
+    }

@@ -12,12 +12,15 @@ import orjson
 import pytest
 from support.offline import FERRY, LIBRARY, MARKET, OFFLINE, PAGES, WARC_PAGES, many_pages, read_jsonl, write_warc
 
-from pipelines.core.cleaner import CleanOptions
+from pipelines.core.cleaner import DROP_REASONS, CleanOptions
 from pipelines.core.record import FIELDS
+from pipelines.core.steps import Step
 from pipelines.io.writer import JsonlWriter, iter_lines, truncate_partial_line
 from pipelines.reasons import OFFLINE_REASONS
 from pipelines.rules import CATEGORIES
 from pipelines.run.offline import CleanJob, RunOptions, Stats, run_clean
+
+STEP_NAMES = {step.name for step in Step.__subclasses__()}
 
 
 def clean(tmp_path: Path, inputs: Sequence[str | Path], name: str = "out", **kw: Any) -> tuple[list[dict[str, Any]],
@@ -201,6 +204,26 @@ def test_two_workers_give_the_same_records_as_one(tmp_path: Path) -> None:
     assert sorted(r["source"] for r in one_rejects) == sorted(r["source"] for r in two_rejects)
     assert one_stats.as_dict()["offline/records_written"] == two_stats.as_dict()["offline/records_written"]
     assert two_stats.jobs == 2
+    # the workers' step counters come back with their results: summed, they are one cleaner's
+    assert two_stats.steps == one_stats.steps
+    assert one_stats.steps["record/forwarded"] == one_stats.cleaned == len(one) + len(one_rejects) - sum(
+        r["reason"] != "duplicate_hash" for r in one_rejects) > 0
+    for stats in (one_stats, two_stats):
+        assert stats.balanced and stats.pages_read == len(one) + len(one_rejects)
+
+
+def test_step_counters_are_a_cleaners_over_the_same_inputs(tmp_path: Path) -> None:
+    from pipelines.core.cleaner import Cleaner
+    from pipelines.io.inputs import Inputs, run_task
+
+    cleaner = Cleaner()
+    for task in Inputs([str(OFFLINE)], max_page_bytes=CleanOptions().max_page_bytes):
+        run_task(cleaner, task)
+    expected = {key: count for key, count in cleaner.counters.items() if count}
+    _, _, stats = clean(tmp_path, [OFFLINE], jobs=2, chunk_size=2)
+    assert dict(stats.steps) == expected
+    data = stats.as_dict()
+    assert {k.removeprefix("offline/steps/"): v for k, v in data.items() if k.startswith("offline/steps/")} == expected
 
 
 def test_ordered_output_follows_input_order(tmp_path: Path) -> None:
@@ -333,6 +356,11 @@ def test_every_stats_key_and_reject_reason_is_documented(tmp_path: Path) -> None
     for key in keys:
         parts = key.split("/")
         if f"`{key}`" in docs:
+            continue
+        if parts[1] == "steps":  # a cleaner's counter: <step>/<counter>[/<reason>], as in docs/stats.md
+            assert "`offline/steps/<step>/<counter>`" in docs, key
+            assert parts[2] in STEP_NAMES, key
+            assert parts[3] != "dropped" or parts[4] in DROP_REASONS, key
             continue
         assert len(parts) == 3, key
         assert f"`offline/{parts[1]}/<" in docs, key
