@@ -36,7 +36,7 @@ def _auto_detect(data: bytes) -> str | None:
     return resolve_encoding(match.encoding) if match else None
 
 
-_UTF8 = resolve_encoding("utf-8")
+_UTF8: str = resolve_encoding("utf-8") or "utf-8"
 _BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
 
 

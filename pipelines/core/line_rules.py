@@ -166,10 +166,7 @@ class TextRuleSet:
                 name, category = rule.name, rule.category
                 if rule.action == "byline":
                     result.bylines.append(line)
-            elif is_repeat(line, repeats):
-                name, category = "title_repeat", "title_repeat"
-                result.title_candidates.append(line)
-            elif standfirst and is_repeat(line, standfirst) and result.lines:
+            elif is_repeat(line, repeats) or (standfirst and is_repeat(line, standfirst) and result.lines):
                 name, category = "title_repeat", "title_repeat"
                 result.title_candidates.append(line)
             elif author_keys and key(line) in author_keys:

@@ -93,7 +93,8 @@ def test_decode_valid_utf8_wins_over_a_wrong_declaration(declared: tuple[str | N
 
 
 def test_decode_legacy_bytes_that_are_not_utf8_keep_their_declaration() -> None:
-    for charset, sample in (("gb2312", "人民网的新闻"), ("iso-8859-15", "Œuvre à 5 €"), ("shift_jis", "日本語のニュース")):
+    samples = (("gb2312", "人民网的新闻"), ("iso-8859-15", "Œuvre à 5 €"), ("shift_jis", "日本語のニュース"))
+    for charset, sample in samples:
         body = f'<html><head><meta charset="{charset}"></head><body><p>{sample}</p></body></html>'.encode(charset)
         with pytest.raises(UnicodeDecodeError):
             body.decode("utf-8")
