@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +27,14 @@ ENV_VAR = "NEWSCLEAN_COMPAT"
 _forced: bool | None = None
 #: libraries whose fallback has been announced in this process
 _WARNED: set[str] = set()
+
+
+def installed(distribution: str) -> str:
+    """The installed version of ``distribution`` ("unknown" when it is not installed as a package)."""
+    try:
+        return version(distribution)
+    except PackageNotFoundError:  # pragma: no cover - run from a source tree
+        return "unknown"
 
 
 def use_public(flag: bool | None = True) -> None:

@@ -9,12 +9,10 @@ its ``create()`` detector: the same answers and scores, bit for bit, in about th
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 from langdetect import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
 
-from pipelines.compat import Internals
+from pipelines.compat import Internals, installed
 
 #: The langdetect versions whose ``Detector`` internals :class:`FastDetector` overrides.
 LANGDETECT_VERSIONS = ("1.0.9",)
@@ -33,14 +31,7 @@ _DETECTOR_INTERNALS = (
 )
 
 
-def _installed() -> str:
-    try:
-        return version("langdetect")
-    except PackageNotFoundError:  # pragma: no cover - run from a source tree
-        return "unknown"
-
-
-INTERNALS = Internals("langdetect", _installed(), LANGDETECT_VERSIONS)
+INTERNALS = Internals("langdetect", installed("langdetect"), LANGDETECT_VERSIONS)
 
 try:
     from langdetect.detector import Detector

@@ -12,12 +12,11 @@ one warning in the log).
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from lxml.html import HtmlElement
 
-from pipelines.compat import Internals
+from pipelines.compat import Internals, installed
 
 #: The readability-lxml versions whose cleaner the fast path was checked against.
 READABILITY_VERSIONS = ("0.8.4", "0.9")
@@ -30,14 +29,7 @@ CLEANER_SETTINGS: dict[str, Any] = {
 }
 
 
-def _installed() -> str:
-    try:
-        return version("readability-lxml")
-    except PackageNotFoundError:  # pragma: no cover - run from a source tree
-        return "unknown"
-
-
-INTERNALS = Internals("readability-lxml", _installed(), READABILITY_VERSIONS)
+INTERNALS = Internals("readability-lxml", installed("readability-lxml"), READABILITY_VERSIONS)
 
 from readability import Document  # noqa: E402  (after INTERNALS: the import guard below reports into it)
 from readability.readability import Unparseable  # noqa: E402
