@@ -1,7 +1,9 @@
 """The ``newsclean`` command: ``newsclean clean`` and ``newsclean explain``.
 
 Exit codes: 0 when the run finished (rejects included), 1 when the output cannot be written,
-2 for a usage error, 130 when interrupted (Ctrl-C; the output is whole lines, ``--resume`` goes on).
+2 for a usage error, 3 when an input path does not exist or a glob matched nothing (the other
+inputs are still cleaned and written), 130 when interrupted (Ctrl-C; the output is whole lines,
+``--resume`` goes on).
 """
 
 from __future__ import annotations
@@ -20,18 +22,31 @@ logger = logging.getLogger(__name__)
 EXIT_OK = 0
 EXIT_OUTPUT = 1
 EXIT_USAGE = 2
+EXIT_INPUT = 3
 EXIT_INTERRUPTED = 130
 
 
+def _version() -> str:
+    from pipelines.compat import installed
+
+    return installed("newsclean")
+
+
 def _positive_int(value: str) -> int:
-    number = int(value)
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a whole number of 1 or more, not {value!r}") from None
     if number < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
     return number
 
 
 def _positive_float(value: str) -> float:
-    number = float(value)
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a number above 0, not {value!r}") from None
     if number <= 0:
         raise argparse.ArgumentTypeError(f"must be above 0, not {number}")
     return number
@@ -81,6 +96,7 @@ def _core_options(args: argparse.Namespace, debug: bool) -> CleanOptions:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsclean", description="Boilerplate-free article records from news pages.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     clean = sub.add_parser(
@@ -168,6 +184,10 @@ def _clean(args: argparse.Namespace) -> int:
             state.close()
     if not args.quiet:
         print(stats.summary(), file=sys.stderr)
+    missing = stats.dropped.get("not_found", 0)
+    if missing:
+        print(f"newsclean clean: {missing} input path(s) not found (see the log above)", file=sys.stderr)
+        return EXIT_INPUT
     return EXIT_OK
 
 
