@@ -39,23 +39,14 @@ from typing import Any
 import orjson
 import trafilatura
 
-from pipelines.core import Cleaner, Drop, Page
+from pipelines.core import Drop, Page
+from pipelines.core.cleaner import default_cleaner
 
 # the scoring helpers the tests use (tests/support/scoring.py): not part of the installed package
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from support.scoring import Case, benchmark_prf, load_cases, shingle_pr, snippet_scores
 
 SYSTEMS = ("newsclean", "trafilatura", "trafilatura-precision")
-
-_CLEANER: Cleaner | None = None
-
-
-def _cleaner() -> Cleaner:
-    global _CLEANER
-    if _CLEANER is None:
-        _CLEANER = Cleaner()
-    return _CLEANER
-
 
 def _timed(fn: Callable[[], str]) -> tuple[str, float]:
     start = time.perf_counter()
@@ -67,7 +58,7 @@ _LANGUAGE: dict[str, str] = {}
 
 
 def _newsclean(body: bytes, url: str) -> str:
-    result = _cleaner().clean(Page(body, url=url))
+    result = default_cleaner().clean(Page(body, url=url))
     if isinstance(result, Drop):
         return ""
     _LANGUAGE[url] = result["language"] or "?"
@@ -163,11 +154,11 @@ def _by_language(truth: list[dict[str, Any]], results: dict[str, dict[str, Any]]
 def run_case(case: Case) -> tuple[str, str]:
     """One fixture case through newsclean and bare trafilatura: the two texts."""
     if case.is_text:
-        result = _cleaner().clean_text(case.read_input().decode("utf-8"), str(case.input_path))
+        result = default_cleaner().clean_text(case.read_input().decode("utf-8"), str(case.input_path))
         ours = "" if isinstance(result, Drop) else result["text"]
         return ours, case.read_input().decode("utf-8")
     page = case.page()
-    result = _cleaner().clean(page)
+    result = default_cleaner().clean(page)
     ours = "" if isinstance(result, Drop) else result["text"]
     return ours, _trafilatura(page.body, page.url)
 

@@ -42,13 +42,16 @@ from pipelines.core.candidates import (
     SELECTOR_FILE,
     Candidate,
     Candidates,
+    Selection,
     SelectorParams,
     readability_lines,
     select,
     shipped_params,
 )
+from pipelines.core.cleaner import default_cleaner
 from pipelines.core.extract import extract
 from pipelines.core.steps.base import State
+from pipelines.core.steps.tree import take_selection
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from support.scoring import benchmark_prf, shingle_pr
@@ -62,31 +65,18 @@ GRID: dict[str, tuple[Any, ...]] = {
 }
 ALONE = ("precision", "balanced", "readability")
 
-_CLEANER: Cleaner | None = None
-
-
 def grid_points(base: SelectorParams) -> list[SelectorParams]:
     names = list(GRID)
     return [replace(base, **dict(zip(names, values, strict=True))) for values in itertools.product(*GRID.values())]
 
 
-def _cleaner() -> Cleaner:
-    global _CLEANER
-    if _CLEANER is None:
-        _CLEANER = Cleaner()
-    return _CLEANER
-
-
-def _finish(cleaner: Cleaner, base: State, candidate: Candidate, pruned: int) -> str:
-    """The rest of the cleaner on one candidate's lines: the record's text ('' for a drop)."""
-    if not any(line.strip() for line in candidate.lines):
+def _finish(cleaner: Cleaner, base: State, selection: Selection) -> str:
+    """The rest of the cleaner on one selection, as the extract step hands it on: the record's
+    text ('' for a drop). ``base`` is the page's state before the extract step (left as it is)."""
+    state = copy.copy(base)
+    state.removed, state.meta = copy.copy(base.removed), copy.copy(base.meta)
+    if take_selection(state, selection, debug=False) is not None:
         return ""
-    state = State(base.source, base.url, base.fetched_at)
-    for name in ("meta", "description_repeats", "bylines", "reverted", "article_body"):
-        setattr(state, name, getattr(base, name))
-    state.removed = copy.copy(base.removed)
-    state.removed["related"] += pruned
-    state.lines, state.verbatim = candidate.lines, candidate.verbatim
     tail = cleaner.page_steps[[s.name for s in cleaner.page_steps].index("extract") + 1 :]
     for step in tail:
         if step.run(state) is not None:
@@ -97,7 +87,7 @@ def _finish(cleaner: Cleaner, base: State, candidate: Candidate, pruned: int) ->
 def run_page(job: tuple[str, str, str, list[SelectorParams]]) -> dict[str, Any]:
     """One page: the text of each candidate alone and of the selection at every grid point."""
     page_id, path, url, points = job
-    cleaner = _cleaner()
+    cleaner = default_cleaner()
     state = State(url, url, None, gzip.decompress(Path(path).read_bytes()))
     names = [s.name for s in cleaner.page_steps]
     for step in cleaner.page_steps[: names.index("extract")]:
@@ -114,19 +104,19 @@ def run_page(job: tuple[str, str, str, list[SelectorParams]]) -> dict[str, Any]:
     made = {name: make(name) for name in ALONE}
     texts: dict[tuple[str, ...], str] = {}
 
-    def text_of(candidate: Candidate, pruned: int) -> str:
-        key = (candidate.name, *candidate.lines)
+    def text_of(selection: Selection) -> str:
+        key = (selection.chosen.name, len(selection.pruned), *selection.chosen.lines)
         if key not in texts:
-            texts[key] = _finish(cleaner, state, candidate, pruned)
+            texts[key] = _finish(cleaner, state, selection)
         return texts[key]
 
-    alone = {name: text_of(made[name], 0) for name in ALONE}
+    alone = {name: text_of(Selection(made[name])) for name in ALONE}
     chosen = []
     for params in points:
         candidates = Candidates(made["precision"], lambda: made["balanced"], lambda: made["readability"],
                                 state.article_body)
         selection = select(candidates, params)
-        chosen.append(text_of(selection.chosen, len(selection.pruned)))
+        chosen.append(text_of(selection))
     return {"id": page_id, "alone": alone, "points": chosen}
 
 
@@ -179,13 +169,14 @@ def _changed(params: SelectorParams, base: SelectorParams) -> str:
     return ", ".join(f"{k}={values[k]}" for k in GRID) + (" (as shipped)" if params == base else "")
 
 
-def write_params(params: SelectorParams, sets: list[SetScores], cross: list[str], command: str) -> None:
+def write_params(params: SelectorParams, index: int, sets: list[SetScores], cross: list[str], command: str) -> None:
+    """``params`` (grid point ``index``) into :data:`SELECTOR_FILE`, with where they came from."""
     lines = [
         "# The candidate selector's parameters (pipelines/core/candidates.py says what each one does).",
         f"# Written by: {command}",
         f"# on {datetime.date.today().isoformat()}, fitted on the mean F1 of: "
         + ", ".join(f"{s.name} ({s.pages} pages)" for s in sets),
-        "# F1 with these parameters: " + ", ".join(f"{s.name} {s.points[0]:.4f}" for s in sets),
+        "# F1 with these parameters: " + ", ".join(f"{s.name} {s.points[index]:.4f}" for s in sets),
         "# Cross-set (fitted on one set, measured on the other):",
         *(f"#   {line}" for line in cross),
         "[params]",
@@ -225,17 +216,9 @@ def report(dirs: list[Path], jobs: int, write: bool = False, grid: bool = True) 
           + ", ".join(f"{s.name} {s.points[index]:.4f}" for s in scores) + f" [{_changed(points[index], shipped)}]")
     if write:
         command = "python bench/selector.py " + " ".join(str(d) for d in dirs) + " --write"
-        chosen = [_Fitted(s, index) for s in scores]
-        write_params(points[index], chosen, cross, command)  # type: ignore[arg-type]
+        write_params(points[index], index, scores, cross, command)
         print(f"written to {SELECTOR_FILE}")
     return scores
-
-
-class _Fitted:
-    """A set's scores seen from one grid point (for the file's header)."""
-
-    def __init__(self, scores: SetScores, index: int) -> None:
-        self.name, self.pages, self.points = scores.name, scores.pages, [scores.points[index]]
 
 
 def main(argv: list[str] | None = None) -> int:

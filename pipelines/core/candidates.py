@@ -233,7 +233,8 @@ class Candidate:
 @dataclass
 class Selection:
     chosen: Candidate
-    #: the steps that changed the answer, by name (``short_fallback``, ``article_body_referee``)
+    #: the decisions that changed the text, by name (``short_fallback``, ``article_body_referee``,
+    #: ``list_not_in_second_opinion``)
     decisions: list[str] = field(default_factory=list)
     #: lines removed by ``list_not_in_second_opinion``
     pruned: list[str] = field(default_factory=list)
@@ -290,6 +291,8 @@ def select(candidates: Candidates, params: SelectorParams) -> Selection:
     pruned: list[str] = []
     if chosen.name != "readability":
         chosen, pruned = _prune_lists(chosen, candidates, params)
+        if pruned:
+            decisions.append("list_not_in_second_opinion")
     return Selection(chosen, decisions, pruned, candidates.asked)
 
 

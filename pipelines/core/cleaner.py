@@ -150,13 +150,10 @@ class Cleaner:
             counters[keys[step][0]] += 1
             key = f"{step.name}/dropped/{result.reason}"
             counters[key] = counters.get(key, 0) + 1
-        selection = getattr(state, "selection", None)
+        selection = state.selection
         if selection is not None:  # the extract step's selector: what it asked, what it changed
-            for name in selection.asked:
-                key = f"extract/asked/{name}"
-                counters[key] = counters.get(key, 0) + 1
-            for name in (*selection.decisions, *(["list_not_in_second_opinion"] if selection.pruned else [])):
-                key = f"extract/selector/{name}"
+            for key in (*(f"extract/asked/{n}" for n in selection.asked),
+                        *(f"extract/selector/{n}" for n in selection.decisions)):
                 counters[key] = counters.get(key, 0) + 1
         if state.reverted:
             for step in steps[: last + 1]:

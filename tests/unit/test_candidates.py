@@ -145,6 +145,7 @@ def test_pruning_keeps_code_lines_in_place() -> None:
     selection = select(Candidates(chosen, lambda: Candidate("balanced", []),
                                   lambda: Candidate("readability", opinion), ""), params)
     assert selection.pruned == [lines[1]]
+    assert selection.decisions == ["list_not_in_second_opinion"]
     assert selection.chosen.lines == [lines[0], lines[2], lines[3]] and selection.chosen.verbatim == {1}
 
 
@@ -153,7 +154,7 @@ def test_a_thin_second_opinion_prunes_nothing() -> None:
     params = SelectorParams(list_min_words=6, opinion_min_words=50)
     selection = select(Candidates(Candidate("precision", lines), lambda: Candidate("balanced", []),
                                   lambda: Candidate("readability", ["A paragraph."]), ""), params)
-    assert selection.pruned == [] and selection.chosen.lines == lines
+    assert selection.pruned == [] and selection.chosen.lines == lines and selection.decisions == []
 
 
 def test_article_body_reads_graphs_and_broken_json() -> None:

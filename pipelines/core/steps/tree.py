@@ -6,7 +6,15 @@ import re
 
 from lxml.html import HtmlElement
 
-from pipelines.core.candidates import Candidate, Candidates, SelectorParams, article_body, readability_lines, select
+from pipelines.core.candidates import (
+    Candidate,
+    Candidates,
+    Selection,
+    SelectorParams,
+    article_body,
+    readability_lines,
+    select,
+)
 from pipelines.core.dom_rules import DomRuleSet
 from pipelines.core.extract import extract
 from pipelines.core.metadata import read_metadata
@@ -117,14 +125,19 @@ class ExtractStep(Step):
         def readability() -> Candidate:
             return Candidate("readability", readability_lines(tree, url))
 
-        selection = select(Candidates(precision, balanced, readability, state.article_body), self.params)
-        state.selection = selection
-        chosen = selection.chosen
-        if not any(line.strip() for line in chosen.lines):
-            return state.drop("no_content")
-        if selection.pruned:
-            state.removed["related"] += len(selection.pruned)
-            if self.debug:
-                state.removed_text.setdefault("list_not_in_second_opinion", []).extend(selection.pruned)
-        state.lines, state.verbatim = chosen.lines, chosen.verbatim
-        return None
+        return take_selection(state, select(Candidates(precision, balanced, readability, state.article_body),
+                                            self.params), self.debug)
+
+
+def take_selection(state: State, selection: Selection, debug: bool) -> Drop | None:
+    """The selector's text becomes the page's lines; its pruned list items are counted (``related``)."""
+    state.selection = selection
+    chosen = selection.chosen
+    if not any(line.strip() for line in chosen.lines):
+        return state.drop("no_content")
+    if selection.pruned:
+        state.removed["related"] += len(selection.pruned)
+        if debug:
+            state.removed_text.setdefault("list_not_in_second_opinion", []).extend(selection.pruned)
+    state.lines, state.verbatim = chosen.lines, chosen.verbatim
+    return None
