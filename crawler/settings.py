@@ -16,6 +16,10 @@ USER_AGENT = "newsclean/0.1 (news archiving crawler; +https://github.com/newscle
 
 # -- politeness --------------------------------------------------------------------------------
 ROBOTSTXT_OBEY = True
+# a robots.txt is read up to its first 500 KiB (whole lines), as Google does: the rules it starts
+# with hold however large it is (crawler/bounds.py)
+ROBOTSTXT_PARSER = "crawler.bounds.CappedRobotParser"
+NEWSCLEAN_ROBOTSTXT_MAX_BYTES = 500 * 1024
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 2.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
@@ -32,6 +36,9 @@ NEWSCLEAN_BACKOFF_MAX_DELAY = 60.0
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+# DOWNLOAD_MAXSIZE counts the body only: a response's status line and headers are capped too
+NEWSCLEAN_MAX_HEADER_BYTES = 256 * 1024
+NEWSCLEAN_MAX_HEADER_LINES = 500
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # no control port: a scheduled crawl needs none
@@ -53,6 +60,11 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's meta refresh redirects, reading only the start of a page (crawler/middlewares.py)
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "crawler.middlewares.MetaRefreshMiddleware": 580,
+    # nearest the downloader: counts every attempt a response's headers passed the cap
+    "crawler.bounds.HeaderCapMiddleware": 950,
+    # a robots.txt is read up to NEWSCLEAN_ROBOTSTXT_MAX_BYTES; above HttpCompressionMiddleware
+    # (590) so that unpacking it keeps DOWNLOAD_MAXSIZE
+    "crawler.bounds.RobotsTxtCap": 595,
 }
 ITEM_PIPELINES = {
     "pipelines.item_pipelines.CleanPipeline": 300,
