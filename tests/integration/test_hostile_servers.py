@@ -11,8 +11,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,8 @@ class Site:
     ``/robots.txt`` and the other paths answer from ``routes``."""
 
     routes: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    #: answers the paths ``routes`` does not hold (None: 404)
+    make: Callable[[str], tuple[str, bytes] | None] = lambda path: None
     requests: list[str] = field(default_factory=list)
     #: bytes sent on each endless-header connection before the client dropped it
     endless_sent: list[int] = field(default_factory=list)
@@ -50,8 +53,9 @@ class Site:
                 if path == "/endless.html":
                     site.endless(self.connection)
                     return
-                kind, body = site.routes.get(path, ("text/plain", b"not here"))
-                status = "200 OK" if path in site.routes else "404 Not Found"
+                answer = site.routes.get(path) or site.make(path)
+                kind, body = answer or ("text/plain", b"not here")
+                status = "200 OK" if answer else "404 Not Found"
                 head = (f"HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {len(body)}\r\n"
                         "Connection: close\r\n\r\n")
                 with contextlib.suppress(OSError):  # the crawl may stop reading (robots.txt cap)
@@ -119,14 +123,17 @@ class Crawled:
     peak_rss_mb: float
 
 
-def crawl(tmp: Path, site: Site, name: str) -> Crawled:
+def crawl(tmp: Path, site: Site, name: str, *settings: str, profile: str = PROFILE) -> Crawled:
     sites = tmp / f"sites-{name}"
-    sites.mkdir()
-    (sites / f"{name}.toml").write_text(PROFILE.format(base=site.base), encoding="utf-8")
+    sites.mkdir(exist_ok=True)
+    (sites / f"{name}.toml").write_text(profile.format(base=site.base), encoding="utf-8")
     out, log = tmp / f"{name}.jsonl", tmp / f"{name}.log"
+    out.unlink(missing_ok=True)
     cmd = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"site={name}", "-o", str(out),
            "-s", f"NEWSCLEAN_SITES_DIR={sites}", "-s", f"NEWSCLEAN_STATE_DIR={tmp / ('state-' + name)}",
            "-s", "NEWSCLEAN_POOL_SIZE=0", "-s", "LOG_LEVEL=INFO"]
+    for setting in settings:
+        cmd += ["-s", setting]
     with log.open("w") as stderr:
         process = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr)
         # the crawl's own peak RSS (ru_maxrss, KiB on Linux), from the kernel when it ends
@@ -179,3 +186,80 @@ def test_a_huge_robots_txt_is_obeyed_for_its_first_part(tmp_path: Path, site: Si
     assert run.stats.get("newsclean/robotstxt/truncated", 0) >= 1
     assert [r["url"] for r in run.records] == [f"{site.base}/good.html"]
     assert run.peak_rss_mb < PEAK_RSS_MB, run.peak_rss_mb
+
+
+SITEMAP_PROFILE = PROFILE.replace('feeds = ["/feed.xml"]', 'sitemaps = ["/sitemap_index.xml"]').replace(
+    "article_allow = ['\\.html$']", "article_allow = ['^[^?]*/a/']")
+NOW = datetime(2026, 11, 30, tzinfo=UTC)
+
+
+def sitemaps(site: Site, children: int, per_child: int) -> None:
+    """A sitemap index of ``children`` sitemaps of ``per_child`` articles each: article (c, i) is
+    ``c * per_child + i`` hours old. The index lists its children oldest first and each child its
+    entries oldest first, so reading newest first is the spider's doing."""
+
+    def age(c: int, i: int) -> str:
+        return (NOW - timedelta(hours=c * per_child + i)).isoformat()
+
+    index = "".join(f"<sitemap><loc>{site.base}/sitemap-{c}.xml</loc><lastmod>{age(c, 0)}</lastmod></sitemap>"
+                    for c in reversed(range(children)))
+    site.routes["/sitemap_index.xml"] = ("application/xml", (
+        '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"{index}</sitemapindex>").encode())
+    cache: dict[str, bytes] = {}
+
+    def child(path: str) -> tuple[str, bytes] | None:
+        if not (path.startswith("/sitemap-") and path.endswith(".xml")):
+            return None
+        if path not in cache:
+            c = int(path[len("/sitemap-"):-len(".xml")])
+            entries = "".join(f"<url><loc>{site.base}/a/{c}-{i}.html</loc><lastmod>{age(c, i)}</lastmod></url>"
+                              for i in reversed(range(per_child)))
+            cache[path] = ('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                           f"{entries}</urlset>").encode()
+        return "application/xml", cache[path]
+
+    site.make = child
+
+
+def test_a_huge_sitemap_index_queues_a_bounded_newest_part(tmp_path: Path, site: Site) -> None:
+    sitemaps(site, children=20, per_child=50_000)  # 1,000,000 article URLs; articles answer 404
+    run = crawl(tmp_path, site, "huge", "CLOSESPIDER_TIMEOUT=20", profile=SITEMAP_PROFILE)
+    assert run.peak_rss_mb < PEAK_RSS_MB, run.peak_rss_mb
+    # the newest child only: its 50,000 entries fill the default budget of 10,000
+    assert [p for p in site.requests if p.startswith("/sitemap-")] == ["/sitemap-0.xml"]
+    assert run.stats["newsclean/spider/discovered/sitemap"] == 10_000
+    assert run.stats["newsclean/spider/skipped/over_site_cap"] == 40_000
+    assert run.stats["newsclean/spider/skipped/sitemap_over_site_cap"] == 19
+    articles = [p for p in site.requests if p.startswith("/a/")]
+    assert articles and all(p.startswith("/a/0-") and int(p[5:-5]) < 10_000 for p in articles)
+    assert run.log.count("NEWSCLEAN_MAX_QUEUED_PER_SITE") == 1
+
+
+def test_each_run_takes_the_next_newest_articles(tmp_path: Path, site: Site, good_page: bytes) -> None:
+    sitemaps(site, children=3, per_child=150)
+    child = site.make
+    page = good_page.replace(b"__BASE_URL__", site.base.encode())
+
+    def answer(path: str) -> tuple[str, bytes] | None:
+        if path.startswith("/a/"):  # a distinct article per URL
+            story = path[3:-5].encode()
+            return "text/html; charset=utf-8", page.replace(b"<p>", b"<p>Story " + story + b" of the day. ", 1)
+        return child(path)
+
+    site.make = answer
+    cap = "NEWSCLEAN_MAX_QUEUED_PER_SITE=100"
+    first = crawl(tmp_path, site, "runs", cap, profile=SITEMAP_PROFILE)
+    fetched_first = [p for p in site.requests if p.startswith("/a/")]
+    second = crawl(tmp_path, site, "runs", cap, profile=SITEMAP_PROFILE)
+    fetched_second = [p for p in site.requests if p.startswith("/a/")][len(fetched_first):]
+
+    def newest(start: int, count: int) -> set[str]:
+        return {f"/a/{n // 150}-{n % 150}.html" for n in range(start, start + count)}
+
+    assert first.returncode == 0 and second.returncode == 0, second.log[-3000:]
+    assert set(fetched_first) == newest(0, 100) and len(fetched_first) == 100
+    assert set(fetched_second) == newest(100, 100) and len(fetched_second) == 100  # none fetched twice
+    assert len(first.records) == 100 and len(second.records) == 100
+    # the second run read the first child again (its 100 newest are known now) and the second child
+    assert second.stats["newsclean/state/skipped/seen_url"] == 100
