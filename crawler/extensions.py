@@ -31,7 +31,8 @@ def summary_lines(stats: dict[str, Any]) -> list[str]:
         f"status: {group('downloader/response_status_count/')}",
         f"discovered  {group('newsclean/spider/discovered/')}",
         f"skipped     {group('newsclean/spider/skipped/')}; seen in state "
-        f"{stats.get('newsclean/state/skipped/seen_url', 0)}; robots.txt forbidden "
+        f"{stats.get('newsclean/spider/skipped/seen_url', 0) + stats.get('newsclean/state/skipped/seen_url', 0)}; "
+        f"robots.txt forbidden "
         f"{stats.get('robotstxt/forbidden', 0)}; offsite {stats.get('offsite/filtered', 0)}",
         f"unsafe      refused: {group('newsclean/safety/refused/')}; gzip bombs "
         f"{stats.get('newsclean/safety/dropped/too_large_unpacked', 0)}; bad sitemaps or feeds: "

@@ -368,9 +368,9 @@ class NewsSpider(Spider):
             self._count("skipped/older_than_since")
             return
         if self._check_seen and state_for(self.crawler).seen_url(url):
-            # known already: not queued at all (SeenArticleMiddleware still guards redirects)
-            assert self.crawler.stats is not None
-            self.crawler.stats.inc_value("newsclean/state/skipped/seen_url")
+            # known already: not queued at all (SeenArticleMiddleware still guards redirects); each
+            # occurrence counts (one URL in a feed and a sitemap twice), as discovered/<source> does
+            self._count("skipped/seen_url")
             return
         if not self._budget_left(profile):
             self._count("skipped/over_site_cap")

@@ -262,4 +262,4 @@ def test_each_run_takes_the_next_newest_articles(tmp_path: Path, site: Site, goo
     assert set(fetched_second) == newest(100, 100) and len(fetched_second) == 100  # none fetched twice
     assert len(first.records) == 100 and len(second.records) == 100
     # the second run read the first child again (its 100 newest are known now) and the second child
-    assert second.stats["newsclean/state/skipped/seen_url"] == 100
+    assert second.stats["newsclean/spider/skipped/seen_url"] == 100
