@@ -36,14 +36,16 @@ FAILED_PREFIX = "newsclean/download/failed/"
 SAFETY_PREFIX = "newsclean/safety/refused/"
 SHARE_SETTING = "NEWSCLEAN_MAX_FAILURE_SHARE"
 
-#: Download error kinds, in the order they are tried, each with the exception classes (dotted
-#: names, matched on the class and its bases) that mean it. Scrapy ≥ 2.13 wraps Twisted's errors
-#: in its own (``scrapy.exceptions.DownloadFailedError`` for a TLS failure or a connection closed
-#: early): the wrapped ones are found through ``__cause__`` and Twisted's ``reasons``.
+#: Download error kinds, in the order they are tried, each with the exception classes that mean
+#: it, by their dotted names as ``type(exc).__module__`` gives them (matched on the class and its
+#: bases; names, not imports, so that classes an older or newer Scrapy does not have cost nothing).
+#: Recent Scrapy versions wrap Twisted's errors in their own (``DownloadFailedError`` for a TLS
+#: failure and for a connection closed early alike): the wrapped ones are found through
+#: ``__cause__`` and the public ``reasons`` of Twisted's ``ResponseFailed``.
 ERROR_KINDS: tuple[tuple[str, frozenset[str]], ...] = (
     ("tls", frozenset({
         "OpenSSL.SSL.Error", "ssl.SSLError", "ssl.CertificateError", "twisted.internet.error.SSLError",
-        "twisted.internet._sslverify.VerificationError", "service_identity.exceptions.VerificationError",
+        "service_identity.exceptions.VerificationError",
         "service_identity.exceptions.CertificateError",
     })),
     ("dns", frozenset({"scrapy.exceptions.CannotResolveHostError", "twisted.internet.error.DNSLookupError"})),

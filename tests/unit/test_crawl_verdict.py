@@ -21,7 +21,7 @@ from scrapy.http import Request, Response
 from scrapy.utils.test import get_crawler
 from twisted.internet.error import ConnectionDone, ConnectionLost, DNSLookupError
 from twisted.python.failure import Failure
-from twisted.web._newclient import ResponseNeverReceived
+from twisted.web.client import ResponseNeverReceived
 
 from crawler.outcomes import (
     OTHER,
