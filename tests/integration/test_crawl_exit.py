@@ -150,6 +150,22 @@ def test_what_the_crawl_cannot_run_with_exits_2_with_one_line(
     assert list(tmp_path.iterdir()) == []  # nothing started: no state, no output
 
 
+@pytest.mark.parametrize(("setting", "says"), [
+    (["-O", "/proc/no-such-folder/out.jsonl"], "cannot write the feed /proc/no-such-folder/out.jsonl: "),
+    (["-s", "NEWSCLEAN_STATE_DIR=/proc/no-such-folder"], "cannot write the state /proc/no-such-folder: "),
+    (["-s", "LOG_FILE=/proc/no-such-folder/crawl.log"], "cannot write the log file /proc/no-such-folder/crawl.log: "),
+], ids=["feed", "state", "log"])
+def test_a_folder_the_crawl_cannot_make_exits_1_before_the_start(setting: list[str], says: str, tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "news", "-a", "site=demo", *setting], cwd=tmp_path,
+        capture_output=True, text=True, timeout=120,
+        env={**env(), "SCRAPY_SETTINGS_MODULE": "crawler.settings", "PYTHONPATH": str(ROOT)}, check=False,
+    )
+    assert done.returncode == exit_codes.OUTPUT, done.stderr[-3000:]
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith(f"scrapy crawl: {says}"), done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_a_demo_crawl_exits_0_and_o_appends_where_capital_o_overwrites(tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
     out.write_text('{"left": "by an earlier run"}\n', encoding="utf-8")
