@@ -3,9 +3,14 @@
 Our own settings are prefixed ``NEWSCLEAN_``; see ``docs/crawl.md`` for each.
 """
 
+from pipelines import exit_codes
+
 BOT_NAME = "newsclean"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
+# our `scrapy crawl`: checks -a site / -a since and conflicting settings before starting (exit 2),
+# and exits 4 or 5 when nothing or too little could be fetched (docs/exit-codes.md)
+COMMANDS_MODULE = "crawler.commands"
 
 # -- who we are: set NEWSCLEAN_CONTACT (a URL or an e-mail address) once ----------------------
 NEWSCLEAN_CONTACT = "https://github.com/newsclean/newsclean"
@@ -46,6 +51,8 @@ REMOTE_CONTROL_ENABLED = False  # no control port: a scheduled crawl needs none
 # host names resolving to non-public addresses are refused unless the profile allows them
 TWISTED_DNS_RESOLVER = "crawler.safety.SafeResolver"
 NEWSCLEAN_SAFETY_ENABLED = True  # never turn off on a shared machine
+# exit code 5 when more than this share of the requests failed (pipelines/exit_codes.py)
+NEWSCLEAN_MAX_FAILURE_SHARE = exit_codes.DEFAULT_MAX_FAILURE_SHARE
 
 # -- the pipeline ------------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
@@ -53,6 +60,9 @@ DOWNLOADER_MIDDLEWARES = {
     # after OffsiteMiddleware (50): non-http(s) schemes, offsite even with dont_filter, literal
     # private / loopback / metadata addresses and hosts the resolver refused (crawler/safety.py)
     "crawler.safety.SafeRequestMiddleware": 60,
+    # below RetryMiddleware (550): counts each request once, when settled, failures by kind
+    # (newsclean/download/...); the exit code is judged on them (crawler/outcomes.py)
+    "crawler.outcomes.DownloadOutcomeMiddleware": 540,
     # Scrapy's, stopping at DOWNLOAD_MAXSIZE while unpacking, with gzip bombs counted
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "crawler.safety.CountedHttpCompressionMiddleware": 590,

@@ -157,24 +157,39 @@ def start_demo_server(root: str, port: int, access_log: str | None) -> DemoServe
     return server.start()
 
 
+def parse_since(text: str | None) -> datetime | None:
+    """``-a since=YYYY-MM-DD`` as the start of that day (UTC); a :class:`ValueError` saying what
+    is expected for anything else."""
+    if text is None or not text.strip():
+        return None
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"-a since={text}: not a date; give a day as YYYY-MM-DD (e.g. 2026-11-01)") from None
+    return datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+
+
+def sites_directory(sites_dir: str | None, setting: str | None) -> Path:
+    """Where profiles are read: ``-a sites_dir``, else ``NEWSCLEAN_SITES_DIR``, else the package's."""
+    return Path(sites_dir or setting or SITES_DIR)
+
+
 class NewsSpider(Spider):
     name = "news"
 
     def __init__(
-        self, site: str = "demo", since: str | None = None, sites_dir: str | None = None, **kwargs: Any
+        self, site: str | None = None, since: str | None = None, sites_dir: str | None = None, **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
-        self.site = site
+        self.site = site or ""
         self.sites_dir = Path(sites_dir) if sites_dir else None
         self.profiles: list[SiteProfile] = []
         self._profile_error: ProfileError | None = None
         try:
-            self.profiles = resolve_sites(site, self.sites_dir or SITES_DIR)
+            self.profiles = resolve_sites(self.site, self.sites_dir or SITES_DIR)
         except ProfileError as exc:  # perhaps in NEWSCLEAN_SITES_DIR, known once settings are read
             self._profile_error = exc
-        self.since: datetime | None = None
-        if since:
-            self.since = datetime.combine(date.fromisoformat(since), datetime.min.time(), tzinfo=UTC)
+        self.since = parse_since(since)
         self.servers: list[DemoServer] = []
         self.allowed_domains = sorted({d for p in self.profiles for d in p.allowed_domains})
         #: article requests queued per site this run, against NEWSCLEAN_MAX_QUEUED_PER_SITE
@@ -182,6 +197,14 @@ class NewsSpider(Spider):
         self.max_queued = 10_000
         self._check_seen = False
         self._full_logged: set[str] = set()
+
+    @classmethod
+    def check_arguments(cls, spider_args: dict[str, str], sites_dir_setting: str | None) -> None:
+        """Raise :class:`~crawler.profiles.ProfileError` or :class:`ValueError`, with one line
+        saying what is wrong, for arguments the crawl cannot run with (no or unknown site, a bad
+        profile, a bad ``since``); the crawl command calls it before starting anything."""
+        resolve_sites(spider_args.get("site") or "", sites_directory(spider_args.get("sites_dir"), sites_dir_setting))
+        parse_since(spider_args.get("since"))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -443,4 +466,7 @@ class NewsSpider(Spider):
         self.crawler.stats.inc_value(f"newsclean/spider/{key}", count)
 
 
-__all__ = ["NewsSpider", "clean_url", "date_priority", "parse_date", "parse_feed", "parse_sitemap"]
+__all__ = [
+    "NewsSpider", "clean_url", "date_priority", "parse_date", "parse_feed", "parse_since", "parse_sitemap",
+    "sites_directory",
+]
