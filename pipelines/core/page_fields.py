@@ -16,10 +16,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 _META = etree.XPath(".//meta[@content]")
-_LINK_LICENSE = etree.XPath(
-    ".//*[self::link or self::a][@href][contains(concat(' ', normalize-space(translate(@rel, 'LICENSE', "
-    "'license')), ' '), ' license ')]"
-)
+_REL_LINKS = etree.XPath(".//link[@rel][@href] | .//a[@rel][@href]")
 #: meta names and properties (lower case) giving the time of publication, of the last modification
 _PUBLISHED_META = ("article:published_time", "og:article:published_time", "og:published_time", "datepublished",
                    "dcterms.created", "dc.date.issued", "dcterms.issued", "pubdate", "publishdate")
@@ -159,10 +156,11 @@ class PageFields:
         """The licence the page declares: a ``rel=license`` link, JSON-LD ``license``, or a rights
         meta tag (``dcterms.license``, ``dc.rights``, ``copyright`` …). An absolute URL counts, and
         a licence named in words (:data:`KNOWN_LICENSE`); a bare copyright notice does not."""
-        for elem in _LINK_LICENSE(self.tree):
-            found = _absolute_http(elem.get("href"), base)
-            if found:
-                return found
+        for elem in _REL_LINKS(self.tree):
+            if "license" in elem.get("rel", "").lower().split():
+                found = _absolute_http(elem.get("href"), base)
+                if found:
+                    return found
         for value in (*self._ld("license"), *self._meta(_LICENSE_META)):
             for candidate in _urls(value, names=True):
                 found = _license_value(candidate, base)
