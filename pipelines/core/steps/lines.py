@@ -121,7 +121,9 @@ class TextLinesStep(Step):
         title, standfirst = split_title_standfirst(first.lines[0])
         if looks_like_headline(first.lines[0], title, standfirst, first.lines[1:]):
             state.meta.title = title
-            state.meta.description = state.meta.description or standfirst
+            if state.meta.description is None and standfirst is not None:
+                state.meta.description = standfirst  # the text's own standfirst: its copies are repeats
+                state.description_repeats = True
             # the headline line itself is metadata: dropped by making it a repeat of itself
             state.headline = first.lines[0]
         return None
