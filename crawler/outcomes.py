@@ -34,6 +34,8 @@ logger = logging.getLogger(__name__)
 REQUESTS_KEY = "newsclean/download/requests"
 FAILED_PREFIX = "newsclean/download/failed/"
 SAFETY_PREFIX = "newsclean/safety/refused/"
+#: records whose line the feed exporter failed to write (pipelines.item_pipelines.DedupPipeline)
+WRITE_FAILED_KEY = "newsclean/feed/write_failed"
 SHARE_SETTING = "NEWSCLEAN_MAX_FAILURE_SHARE"
 
 #: Download error kinds, in the order they are tried, each with the exception classes that mean
@@ -171,7 +173,8 @@ def crawl_verdict(
 ) -> Verdict:
     """The exit code of a finished crawl from its stats (:mod:`pipelines.exit_codes`):
 
-    * ``OUTPUT`` (1): the crawl could not start (``started`` False), or a feed could not be stored;
+    * ``OUTPUT`` (1): the crawl could not start (``started`` False), a feed could not be stored, or
+      a record's line could not be written (``newsclean/feed/write_failed``);
     * ``INTERRUPTED`` (130): stopped by a signal (Scrapy's finish reason ``shutdown``);
     * ``NOTHING`` (4): no response at all;
     * ``FAILURES`` (5): the failed share of the settled requests is above ``max_failure_share``;
@@ -182,6 +185,10 @@ def crawl_verdict(
     feed_failures = _group(stats, "feedexport/failed_count/")
     if feed_failures:
         return Verdict(exit_codes.OUTPUT, f"a feed could not be stored ({', '.join(sorted(feed_failures))})")
+    unwritten = int(stats.get(WRITE_FAILED_KEY, 0) or 0)
+    if unwritten:
+        return Verdict(exit_codes.OUTPUT, f"{unwritten} records could not be written to the feed (disk full? "
+                                          "see the errors above); they are not in the state: the next run writes them")
     if stats.get("finish_reason") == "shutdown":
         return Verdict(exit_codes.INTERRUPTED, "interrupted; the feed holds whole lines, run again to go on")
     responses = int(stats.get("response_received_count", 0) or 0)

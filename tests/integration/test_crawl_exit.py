@@ -181,3 +181,21 @@ def test_a_demo_crawl_exits_0_and_o_appends_where_capital_o_overwrites(tmp_path:
     assert len(records) == 2 * articles  # -O: the earlier line is gone; -o: the second run's lines appended
     assert all(tuple(r) == FIELDS for r in records)
     assert len({r["content_hash"] for r in records}) == articles  # the same articles twice
+
+
+def test_records_the_feed_could_not_write_are_not_committed_and_come_next_run(tmp_path: Path) -> None:
+    """A feed on a full disk (``/dev/full``: every write fails with ENOSPC): no hash is committed
+    to the state, the crawl exits 1, and the next run with room writes every article."""
+    state, port = tmp_path / "state", free_port()
+    full = crawl_command(Path("/dev/full:jsonl"), state, port, tmp_path / "full.access.log", "NEWSCLEAN_POOL_SIZE=0")
+    done = subprocess.run(full, cwd=ROOT, capture_output=True, text=True, timeout=300, env=env(), check=False)
+    assert done.returncode == exit_codes.OUTPUT, done.stderr[-3000:]
+    stats = stats_of(done.stderr)
+    # every record failed, none committed: so each syndicated copy was tried too (its twin's hash was released)
+    assert stats["newsclean/feed/write_failed"] == len(MANIFEST["articles"]) + len(MANIFEST["duplicates"])
+    assert stats.get("newsclean/state/committed", 0) == 0
+    out = tmp_path / "out.jsonl"
+    again = crawl_command(out, state, port, tmp_path / "again.access.log", "NEWSCLEAN_POOL_SIZE=0")
+    done = subprocess.run(again, cwd=ROOT, capture_output=True, text=True, timeout=300, env=env(), check=False)
+    assert done.returncode == exit_codes.OK, done.stderr[-3000:]
+    assert len(read_jsonl(out)) == len(MANIFEST["articles"])
