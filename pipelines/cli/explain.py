@@ -25,6 +25,7 @@ from lxml import etree
 from lxml.html import HtmlElement, tostring
 from warcio.exceptions import ArchiveLoadFailed
 
+from pipelines import exit_codes
 from pipelines.core.cleaner import Cleaner, CleanOptions, Drop, Page
 from pipelines.core.decode import decode_html
 from pipelines.io.inputs import Inputs, parse_time, parse_warc_source, read_limited, read_sidecar
@@ -50,7 +51,12 @@ _STYLE = """
 
 
 class ExplainError(Exception):
-    """The page cannot be read, or the annotated copy cannot be written."""
+    """The page cannot be read, or the annotated copy cannot be written; ``code`` is the exit code
+    (:mod:`pipelines.exit_codes`)."""
+
+    def __init__(self, message: str, code: int = exit_codes.OUTPUT) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass
@@ -94,7 +100,7 @@ def load_page(path: str, url: str | None, max_bytes: int) -> Page:
     try:
         body = read_limited(path, max_bytes)
     except (OSError, EOFError, zlib.error) as exc:
-        raise ExplainError(f"cannot read {path}: {exc}") from exc
+        raise ExplainError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}", exit_codes.NOTHING) from exc
     meta = read_sidecar(path)
     value = meta.get("url")
     sidecar_url = value if isinstance(value, str) else ""
@@ -106,12 +112,22 @@ def load_page(path: str, url: str | None, max_bytes: int) -> Page:
 
 def load_warc_record(path: str, offset: int, url: str | None, max_bytes: int) -> tuple[Page, Drop | None]:
     """The page of the record a ``warc:<path>#<offset>`` source names (or why there is none)."""
+    _check_path(path)
+    size = os.path.getsize(path)
+    if offset >= size:
+        raise ExplainError(f"no record at byte {offset} of {path}: the archive has {size} bytes", exit_codes.NOTHING)
     try:
         task = Inputs((), max_page_bytes=max_bytes).warc_record_at(path, offset)
-    except (OSError, EOFError, zlib.error, ValueError, ArchiveLoadFailed) as exc:
-        raise ExplainError(f"cannot read a record at {path}#{offset}: {exc}") from exc
+    except OSError as exc:
+        raise ExplainError(f"cannot read {path}: {exc.strerror or exc}", exit_codes.NOTHING) from exc
+    except (EOFError, zlib.error, ValueError, ArchiveLoadFailed) as exc:
+        # warcio's message quotes the bytes it found: binary in the middle of a record, not shown
+        raise ExplainError(f"no WARC record starts at byte {offset} of {path} ({type(exc).__name__}): give the "
+                           f"offset of a record's first byte, as records, rejects and `warcio index` do",
+                           exit_codes.NOTHING) from exc
     if task is None:
-        raise ExplainError(f"{path}#{offset} is not an HTML response record")
+        raise ExplainError(f"the record at byte {offset} of {path} is not an HTML page (a request, a redirect, "
+                           f"an image, metadata …)", exit_codes.NOTHING)
     if task.page is None:
         return Page(b""), task.drop
     page = task.page
@@ -221,6 +237,16 @@ def _mark_lines(tree: HtmlElement, explanation: Explanation) -> None:
         found[key] += 1
 
 
+def _check_path(path: str) -> None:
+    if os.path.isdir(path):
+        raise ExplainError(f"{path} is a folder: explain takes one page (a file, or warc:<path>#<offset>)",
+                           exit_codes.USAGE)
+    if not os.path.exists(path):
+        raise ExplainError(f"no such file: {path}", exit_codes.INPUT)
+    if not os.path.isfile(path):
+        raise ExplainError(f"{path} is not a regular file", exit_codes.USAGE)
+
+
 def explain_page(path: str, *, url: str | None = None, html_out: str | None = None,
                  options: CleanOptions | None = None, width: int = 100, out: TextIO) -> Explanation:
     """Print the explanation of a saved page; with ``html_out``, write the annotated page."""
@@ -231,9 +257,11 @@ def explain_page(path: str, *, url: str | None = None, html_out: str | None = No
     warc = parse_warc_source(path)
     if warc is not None:
         page, drop = load_warc_record(*warc, url=url, max_bytes=options.max_page_bytes)
-    elif not os.path.isfile(path):
-        raise ExplainError(f"no such file: {path}")
+    elif path.startswith("warc:"):
+        raise ExplainError(f"{path}: a WARC record is named warc:<path>#<offset>, the offset in bytes",
+                           exit_codes.USAGE)
     else:
+        _check_path(path)
         page, drop = load_page(path, url, options.max_page_bytes), None
     if drop is not None:
         out.write(render(Explanation(source=drop.source, url=drop.url, drop=drop), width))

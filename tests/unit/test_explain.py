@@ -67,7 +67,7 @@ def test_explain_command_with_url_option(tmp_path: Path) -> None:
     assert html.exists()
     missing = subprocess.run([sys.executable, "-m", "pipelines.cli", "explain", str(tmp_path / "nope.html")],
                              capture_output=True, text=True)
-    assert missing.returncode == 1 and "no such file" in missing.stderr
+    assert missing.returncode == 3 and "no such file" in missing.stderr
 
 
 def test_shorten() -> None:
@@ -92,4 +92,4 @@ def test_explain_a_warc_record_by_its_source(tmp_path: Path) -> None:
     # a request record is no page
     bad = subprocess.run([sys.executable, "-m", "pipelines.cli", "explain", f"warc:{warc}#0"],
                          capture_output=True, text=True)
-    assert bad.returncode == 1 and "not an HTML response record" in bad.stderr
+    assert bad.returncode == 4 and "is not an HTML page" in bad.stderr
