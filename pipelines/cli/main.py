@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -218,6 +219,7 @@ def _clean(args: argparse.Namespace) -> int:
 
         # export mode: a claim is committed once its line is written (see pipelines.run.dedup)
         job.state = open_state(args.state, commit="export")
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM ends the run as Ctrl-C does
     try:
         stats = run_clean(job)
     except OutputExists as exc:  # appeared since the check above
@@ -233,11 +235,16 @@ def _clean(args: argparse.Namespace) -> int:
         print(f"newsclean clean: interrupted; run again with --resume to go on{where}", file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:
+        signal.signal(signal.SIGTERM, previous)
         if job.state is not None:
             job.state.close()
     if not args.quiet:
         print(stats.summary(), file=sys.stderr)
     return _clean_exit(stats, args.max_failure_share, job.output)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _counts(counts: dict[str, int]) -> str:

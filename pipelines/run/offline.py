@@ -101,6 +101,7 @@ class Stats(RunStats):
             "offline/pages_read": self.pages_read,
             "offline/records_written": self.records_written,
             "offline/dropped": self.dropped_total,
+            "offline/failed": self.failed,
         }
         out.update({f"offline/dropped/{k}": v for k, v in sorted(self.dropped.items())})
         out.update({f"offline/language/{k}": v for k, v in sorted(self.languages.items())})

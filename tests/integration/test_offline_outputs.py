@@ -52,6 +52,24 @@ def test_a_killed_replacing_run_leaves_the_earlier_output_and_resume_finishes_it
     assert sorted(r["source"] for r in records) == sorted(str(p) for p in corpus.glob("*.html"))
 
 
+def test_sigterm_ends_a_run_as_ctrl_c_does(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    many_pages(corpus, PAGE_COUNT)
+    out = tmp_path / "out.jsonl"
+    partial = tmp_path / "out.jsonl.partial"
+    process = subprocess.Popen(clean_command(corpus, "-o", out, "-j", "1"), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    wait_for_lines(process, partial, 5)
+    assert process.poll() is None, "the run ended before it could be stopped"
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 130, stderr.decode()
+    assert b"--resume" in stderr and b"Traceback" not in stderr
+    assert not out.exists() and len(read_jsonl(partial)) < PAGE_COUNT  # whole lines
+    subprocess.run(clean_command(corpus, "-o", out, "-j", "1", "--resume"), check=True)
+    assert len(read_jsonl(out)) == PAGE_COUNT
+
+
 def png_size(path: Path) -> tuple[int, int]:
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
