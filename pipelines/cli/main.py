@@ -197,6 +197,13 @@ def _clean(args: argparse.Namespace) -> int:
     if args.inputs.count("-") > 1:
         print("newsclean clean: - (paths on stdin) may be given once", file=sys.stderr)
         return EXIT_USAGE
+    files = [(flag, os.path.realpath(path)) for flag, path in (("-o", args.output), ("--rejects", args.rejects),
+                                                                ("--stats", args.stats)) if path and path != "-"]
+    for number, (flag, path) in enumerate(files):
+        same = [other for other, where in files[:number] if where == path]
+        if same:
+            print(f"newsclean clean: {same[0]} and {flag} name the same file", file=sys.stderr)
+            return EXIT_USAGE
     job = CleanJob(
         inputs=args.inputs,
         output=args.output,

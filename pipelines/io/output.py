@@ -96,6 +96,8 @@ def plan(path: str, mode: Mode, what: str = "output") -> OutputFile:
     ``new`` and ``path`` (or a ``.partial`` of a run that did not end) exists, or when ``mode`` is
     ``append`` and such a ``.partial`` exists. ``what`` names the file in the message."""
     partial = partial_path(path)
+    if os.path.isdir(path):
+        raise OutputExists(f"{path} is a folder: the {what} is a file")
     if mode is Mode.NEW:
         if os.path.exists(path):
             raise OutputExists(f"{path} exists: --resume goes on from it, --append adds to it, --force replaces it")

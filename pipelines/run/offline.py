@@ -204,7 +204,7 @@ def _open(file: OutputFile) -> IO[bytes]:
     try:
         return file.open()
     except OSError as exc:
-        raise OutputError(f"cannot write {file.write_path}: {exc.strerror or exc}") from exc
+        raise OutputError(f"cannot write {file.path}: {exc.strerror or exc}") from exc
 
 
 def _done_sources(paths: list[tuple[str, bool]], dedup: Deduper) -> set[str]:

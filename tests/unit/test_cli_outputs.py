@@ -243,3 +243,34 @@ def test_stats_file_is_a_report_replaced_whole(tmp_path: Path, where: str) -> No
     assert clean(FERRY if where == "file" else FERRY.parent, "-o", out, "--stats", stats).returncode == 0
     assert orjson.loads(stats.read_bytes())["offline/records_written"] >= 1
     assert not Path(f"{stats}.partial").exists()
+
+
+def test_outputs_that_cannot_be_told_apart_are_usage_errors(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    for flag in ("--rejects", "--stats"):
+        result = clean(FERRY, "-o", out, flag, tmp_path / "." / "out.jsonl")
+        assert result.returncode == exit_codes.USAGE and f"-o and {flag} name the same file" in one_line(result.stderr)
+    folder = clean(FERRY, "-o", tmp_path, "--force")
+    assert folder.returncode == exit_codes.USAGE and "is a folder" in one_line(folder.stderr)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_plan_by_mode(tmp_path: Path) -> None:
+    from pipelines.io.output import Mode, OutputExists, plan
+
+    path = str(tmp_path / "out.jsonl")
+    partial = path + ".partial"
+    assert (plan(path, Mode.NEW).write_path, plan(path, Mode.RESUME).write_path) == (partial, partial)
+    Path(path).write_text("")
+    for mode, write_path, keep in ((Mode.FORCE, partial, False), (Mode.APPEND, path, True),
+                                   (Mode.RESUME, path, True)):
+        planned = plan(path, mode)
+        assert (planned.write_path, planned.keep, planned.renamed) == (write_path, keep, write_path != path)
+    with pytest.raises(OutputExists):
+        plan(path, Mode.NEW)
+    Path(partial).write_text("")  # a run that did not end
+    assert plan(path, Mode.RESUME).write_path == partial and plan(path, Mode.RESUME).keep
+    assert plan(path, Mode.FORCE).write_path == partial and not plan(path, Mode.FORCE).keep
+    for mode in (Mode.NEW, Mode.APPEND):
+        with pytest.raises(OutputExists):
+            plan(path, mode)
