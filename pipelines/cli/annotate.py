@@ -101,8 +101,15 @@ def _is_element(node: object) -> bool:
     return isinstance(getattr(node, "tag", None), str)
 
 
-def _has_block(element: HtmlElement) -> bool:
-    return any(isinstance(d.tag, str) and d.tag in BLOCK_TAGS for d in element.iterdescendants())
+def _with_blocks(root: HtmlElement) -> set[HtmlElement]:
+    """The elements of ``root`` (itself included) that hold a block, in one pass: children come
+    after their parent in document order, so a reverse walk sees them first."""
+    found: set[HtmlElement] = set()
+    everything = [el for el in root.iter() if _is_element(el)]  # holds the proxies, so identity is stable
+    for element in reversed(everything):
+        if any(_is_element(child) and (child.tag in BLOCK_TAGS or child in found) for child in element):
+            found.add(element)
+    return found
 
 
 def _marked(element: HtmlElement) -> bool:
@@ -128,19 +135,19 @@ class _Kept:
         return found >= KEPT_SHARE * sum(len(_norm(p)) for p in pieces if _norm(p))
 
 
-def _units(element: HtmlElement) -> Iterator[tuple[HtmlElement, str | None]]:
+def _units(element: HtmlElement, with_blocks: set[HtmlElement]) -> Iterator[tuple[HtmlElement, str | None]]:
     """(element, None) for an element that is a unit; (parent, "text") or (child, "tail") for
     loose text to wrap. Elements marked by a rule (and their insides) are not units."""
     if element.tag in _SILENT or _marked(element):
         return
-    if not _has_block(element) and element.tag != "body":
+    if element not in with_blocks and element.tag != "body":
         yield element, None
         return
     if element.text and element.text.strip():
         yield element, "text"
     for child in element:
         if _is_element(child):
-            yield from _units(child)
+            yield from _units(child, with_blocks)
         if child.tail and child.tail.strip():
             yield child, "tail"
 
@@ -173,7 +180,7 @@ def mark_extraction(body: HtmlElement, kept_texts: Iterable[str]) -> tuple[int, 
     of (kept, dropped) units."""
     kept = _Kept(kept_texts)
     counts = [0, 0]
-    for element, where in list(_units(body)):
+    for element, where in list(_units(body, _with_blocks(body))):
         if where is None:
             pieces = [piece for piece in _texts(element) if piece.strip()]
             if not pieces:

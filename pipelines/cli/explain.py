@@ -43,6 +43,7 @@ from pipelines.cli.annotate import (
 from pipelines.core.cleaner import Cleaner, CleanOptions, Drop, Page
 from pipelines.core.decode import decode_html
 from pipelines.io.inputs import Inputs, parse_time, parse_warc_source, read_limited, read_sidecar
+from pipelines.reasons import FAILURE_REASONS
 from pipelines.rules import CATEGORIES
 from pipelines.rules.dom import DOM_RULES
 from pipelines.rules.text import TEXT_RULES
@@ -139,6 +140,10 @@ def load_warc_record(path: str, offset: int, url: str | None, max_bytes: int) ->
                     fetched_at=page.fetched_at)
     return page, None
 
+
+#: Pages not written back by ``--html``: they could not be read or parsed, or are past a limit
+#: (a page cut for being too deep would be as hard on the annotation and the browser).
+_NOT_ANNOTATED = FAILURE_REASONS | {"empty", "too_deep", "too_large", "too_large_unpacked"}
 
 _NO_RECORD = ("no WARC record starts at byte {offset} of {path} ({why}): give the offset of a record's first "
               "byte, as records, rejects and `warcio index` do")
@@ -296,7 +301,9 @@ def explain_page(path: str, *, url: str | None = None, html_out: str | None = No
         return Explanation(source=drop.source, url=drop.url, drop=drop)
     explanation = explain(page, cleaner)
     out.write(render(explanation, width))
-    if html_out:
+    if html_out and explanation.drop is not None and explanation.drop.reason in _NOT_ANNOTATED:
+        out.write(f"no annotated page: a page dropped as {explanation.drop.reason} is not rendered back\n")
+    elif html_out:
         html = annotate(page, cleaner, explanation)
         try:
             with open(html_out, "w", encoding="utf-8") as stream:

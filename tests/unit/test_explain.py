@@ -162,3 +162,15 @@ def test_loose_text_and_inline_elements_are_units_of_their_own() -> None:
     }
     assert (kept, dropped) == (2, 3)
     assert body.xpath("//*[@data-newsclean-rule]")[0].get(EXTRACTOR_ATTR) is None  # a rule's mark stays alone
+
+
+def test_a_page_too_deep_or_unreadable_is_not_rendered_back(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.html"
+    deep.write_text("<html><body>" + "<div>" * 100_000 + "x", encoding="utf-8")
+    for page in (deep, OFFLINE / "broken" / "image.html"):
+        html = tmp_path / "annotated.html"
+        out = io.StringIO()
+        explanation = explain_page(str(page), html_out=str(html), out=out, options=CleanOptions(debug=True))
+        assert explanation.drop is not None
+        assert f"no annotated page: a page dropped as {explanation.drop.reason}" in out.getvalue()
+        assert not html.exists()
