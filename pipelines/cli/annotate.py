@@ -208,6 +208,10 @@ def add_titles(tree: HtmlElement, notes: dict[str, RuleNote]) -> None:
             element.set("title", notes[name].title)
 
 
+def _blocks(count: int) -> str:
+    return f"{count} block" if count == 1 else f"{count} blocks"
+
+
 def legend(notes: Sequence[RuleNote], kept: int, dropped: int) -> HtmlElement:
     """The visible legend: what each colour means, and every rule that fired with its note."""
     box: HtmlElement = etree.Element("div", id=LEGEND_ID)
@@ -217,8 +221,8 @@ def legend(notes: Sequence[RuleNote], kept: int, dropped: int) -> HtmlElement:
     for kind, text in (
         ("element", "removed by one of our element rules (before extraction), labelled category · rule"),
         ("line", "a line removed by one of our line rules (after extraction)"),
-        ("dropped", f"dropped by the extractor (trafilatura): not in the record's text ({dropped} blocks)"),
-        ("kept", f"kept: in the record's text or title ({kept} blocks)"),
+        ("dropped", f"dropped by the extractor (trafilatura): not in the record's text ({_blocks(dropped)})"),
+        ("kept", f"kept: in the record's text or title ({_blocks(kept)})"),
     ):
         item = etree.SubElement(keys, "li", {"data-key": kind})
         swatch = etree.SubElement(item, "span", {"class": f"swatch {kind}"})
