@@ -85,9 +85,11 @@ class OutputFile:
             os.replace(self.write_path, self.path)
 
     def discard(self, stream: IO[bytes]) -> None:
-        """The run read nothing: a new or replaced output is not created (an earlier one stays)."""
+        """The run read nothing: a new or replaced output is not created (an earlier one stays),
+        and the ``.partial`` of an earlier run that did not end, which ``--resume`` went on
+        from, stays as it was for the next ``--resume``."""
         stream.close()
-        if self.renamed:
+        if self.renamed and not self.keep:
             os.unlink(self.write_path)
 
 

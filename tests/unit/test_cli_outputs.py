@@ -274,3 +274,15 @@ def test_plan_by_mode(tmp_path: Path) -> None:
     for mode in (Mode.NEW, Mode.APPEND):
         with pytest.raises(OutputExists):
             plan(path, mode)
+
+
+def test_a_resume_that_reads_nothing_keeps_the_partial_it_went_on_from(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    partial = tmp_path / "out.jsonl.partial"
+    assert clean(FERRY, "-o", partial).returncode == 0  # stands for the lines of a run that did not end
+    lines = partial.read_bytes()
+    broken = tmp_path / "broken"
+    unreadable(broken, 2)
+    result = clean(broken, "-o", out, "--resume")
+    assert result.returncode == exit_codes.NOTHING
+    assert partial.read_bytes() == lines and not out.exists()
