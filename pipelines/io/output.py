@@ -63,6 +63,9 @@ class OutputFile:
     write_path: str
     #: the run goes on after lines already in ``write_path`` (resume, append): open for appending
     keep: bool
+    #: ``write_path`` must not exist when it is opened (a new output: another run started at the
+    #: same moment loses the race with :class:`OutputExists`)
+    exclusive: bool = False
 
     @property
     def renamed(self) -> bool:
@@ -74,6 +77,11 @@ class OutputFile:
         if self.keep and os.path.exists(self.write_path):
             truncate_partial_line(self.write_path)
             return open(self.write_path, "ab")
+        if self.exclusive:
+            try:
+                return open(self.write_path, "xb")
+            except FileExistsError:
+                raise OutputExists(f"{self.write_path} exists: another run writes {self.path}") from None
         return open(self.write_path, "wb")
 
     def commit(self, stream: IO[bytes]) -> None:
@@ -106,7 +114,7 @@ def plan(path: str, mode: Mode, what: str = "output") -> OutputFile:
         if os.path.exists(partial):
             raise OutputExists(f"{partial} exists (the {what} of a run that did not end): --resume goes on from it, "
                                f"--force starts again")
-        return OutputFile(path, partial, keep=False)
+        return OutputFile(path, partial, keep=False, exclusive=True)
     if mode is Mode.FORCE:
         return OutputFile(path, partial, keep=False)
     if mode is Mode.APPEND:

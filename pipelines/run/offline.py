@@ -29,7 +29,7 @@ from typing import IO, Any
 from pipelines.core.cleaner import Cleaner, CleanOptions, Drop
 from pipelines.core.record import Record
 from pipelines.io.inputs import Inputs, Task, in_shard, run_task
-from pipelines.io.output import Mode, OutputFile, plan, write_report
+from pipelines.io.output import Mode, OutputExists, OutputFile, plan, write_report
 from pipelines.io.writer import JsonlWriter, iter_lines
 from pipelines.reasons import DUPLICATE_HASH, FAILURE_REASONS
 from pipelines.run.dedup import Deduper, Verdict
@@ -202,7 +202,7 @@ class CleanJob:
 
 def _open(file: OutputFile) -> IO[bytes]:
     try:
-        return file.open()
+        return file.open()  # OutputExists when a new file appeared since it was planned
     except OSError as exc:
         raise OutputError(f"cannot write {file.path}: {exc.strerror or exc}") from exc
 
@@ -251,7 +251,7 @@ def run_clean(job: CleanJob, on_result: Callable[[Result], None] | None = None) 
     try:
         for file in files:
             opened.append((file, _open(file)))
-    except OutputError:
+    except (OutputError, OutputExists):
         for _, stream in opened:
             stream.close()
         raise

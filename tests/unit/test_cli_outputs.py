@@ -261,6 +261,11 @@ def test_plan_by_mode(tmp_path: Path) -> None:
     path = str(tmp_path / "out.jsonl")
     partial = path + ".partial"
     assert (plan(path, Mode.NEW).write_path, plan(path, Mode.RESUME).write_path) == (partial, partial)
+    racing = plan(path, Mode.NEW)
+    Path(partial).write_text("")  # another run started at the same moment
+    with pytest.raises(OutputExists):
+        racing.open()
+    Path(partial).unlink()
     Path(path).write_text("")
     for mode, write_path, keep in ((Mode.FORCE, partial, False), (Mode.APPEND, path, True),
                                    (Mode.RESUME, path, True)):
