@@ -225,7 +225,11 @@ def _clean(args: argparse.Namespace) -> int:
         from pipelines.store import open_state
 
         # export mode: a claim is committed once its line is written (see pipelines.run.dedup)
-        job.state = open_state(args.state, commit="export")
+        try:
+            job.state = open_state(args.state, commit="export")
+        except Exception as exc:  # OSError, sqlite3.Error, redis' ConnectionError …: one line, no traceback
+            print(f"newsclean clean: cannot open the state {args.state}: {exc}", file=sys.stderr)
+            return EXIT_OUTPUT
     previous = signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM ends the run as Ctrl-C does
     try:
         stats = run_clean(job)

@@ -291,3 +291,11 @@ def test_a_resume_that_reads_nothing_keeps_the_partial_it_went_on_from(tmp_path:
     result = clean(broken, "-o", out, "--resume")
     assert result.returncode == exit_codes.NOTHING
     assert partial.read_bytes() == lines and not out.exists()
+
+
+def test_a_state_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    result = clean(FERRY, "-o", tmp_path / "out.jsonl", "--state", tmp_path / "a-file" / "state")
+    assert result.returncode == exit_codes.OUTPUT
+    assert "cannot open the state" in one_line(result.stderr)
+    assert not (tmp_path / "out.jsonl").exists()
