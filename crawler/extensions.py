@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from crawler.outcomes import download_errors_line
+
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
@@ -29,9 +31,11 @@ def summary_lines(stats: dict[str, Any]) -> list[str]:
     return [
         f"fetched     {pages} responses in {elapsed:.1f} s ({rate:.1f} pages/s); "
         f"status: {group('downloader/response_status_count/')}",
+        f"download    {download_errors_line(stats)}",
         f"discovered  {group('newsclean/spider/discovered/')}",
         f"skipped     {group('newsclean/spider/skipped/')}; seen in state "
-        f"{stats.get('newsclean/state/skipped/seen_url', 0)}; robots.txt forbidden "
+        f"{stats.get('newsclean/spider/skipped/seen_url', 0) + stats.get('newsclean/state/skipped/seen_url', 0)}; "
+        f"robots.txt forbidden "
         f"{stats.get('robotstxt/forbidden', 0)}; offsite {stats.get('offsite/filtered', 0)}",
         f"unsafe      refused: {group('newsclean/safety/refused/')}; gzip bombs "
         f"{stats.get('newsclean/safety/dropped/too_large_unpacked', 0)}; bad sitemaps or feeds: "

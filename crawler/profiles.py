@@ -146,9 +146,13 @@ def available_sites(directory: Path = SITES_DIR) -> list[str]:
 def resolve_sites(spec: str, directory: Path = SITES_DIR) -> list[SiteProfile]:
     """``"demo"``, ``"a,b"`` or ``"all"`` (every profile but the demo) to profiles."""
     names = [n.strip() for n in spec.split(",") if n.strip()]
-    if not names:
-        raise ProfileError("no site given: use -a site=NAME[,NAME...] or -a site=all")
+    if not Path(directory).is_dir():
+        raise ProfileError(f"{directory}: no such folder of site profiles")
     known = available_sites(directory)
+    if not names:
+        raise ProfileError(
+            f"no site given: use -a site=NAME[,NAME...] (known: {', '.join(known)}) or -a site=all"
+        )
     if names == ["all"]:
         names = [n for n in known if n != "demo"]
     missing = [n for n in names if n not in known]

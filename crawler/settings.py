@@ -3,9 +3,14 @@
 Our own settings are prefixed ``NEWSCLEAN_``; see ``docs/crawl.md`` for each.
 """
 
+from pipelines import exit_codes
+
 BOT_NAME = "newsclean"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
+# our `scrapy crawl`: checks -a site / -a since and conflicting settings before starting (exit 2),
+# and exits 4 or 5 when nothing or too little could be fetched (docs/exit-codes.md)
+COMMANDS_MODULE = "crawler.commands"
 
 # -- who we are: set NEWSCLEAN_CONTACT (a URL or an e-mail address) once ----------------------
 NEWSCLEAN_CONTACT = "https://github.com/newsclean/newsclean"
@@ -16,6 +21,10 @@ USER_AGENT = "newsclean/0.1 (news archiving crawler; +https://github.com/newscle
 
 # -- politeness --------------------------------------------------------------------------------
 ROBOTSTXT_OBEY = True
+# a robots.txt is read up to its first 500 KiB (whole lines), as Google does: the rules it starts
+# with hold however large it is (crawler/bounds.py)
+ROBOTSTXT_PARSER = "crawler.bounds.CappedRobotParser"
+NEWSCLEAN_ROBOTSTXT_MAX_BYTES = 500 * 1024
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 2.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
@@ -32,6 +41,9 @@ NEWSCLEAN_BACKOFF_MAX_DELAY = 60.0
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+# DOWNLOAD_MAXSIZE counts the body only: a response's status line and headers are capped too
+NEWSCLEAN_MAX_HEADER_BYTES = 256 * 1024
+NEWSCLEAN_MAX_HEADER_LINES = 500
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # no control port: a scheduled crawl needs none
@@ -39,6 +51,8 @@ REMOTE_CONTROL_ENABLED = False  # no control port: a scheduled crawl needs none
 # host names resolving to non-public addresses are refused unless the profile allows them
 TWISTED_DNS_RESOLVER = "crawler.safety.SafeResolver"
 NEWSCLEAN_SAFETY_ENABLED = True  # never turn off on a shared machine
+# exit code 5 when more than this share of the requests failed (pipelines/exit_codes.py)
+NEWSCLEAN_MAX_FAILURE_SHARE = exit_codes.DEFAULT_MAX_FAILURE_SHARE
 
 # -- the pipeline ------------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
@@ -46,6 +60,9 @@ DOWNLOADER_MIDDLEWARES = {
     # after OffsiteMiddleware (50): non-http(s) schemes, offsite even with dont_filter, literal
     # private / loopback / metadata addresses and hosts the resolver refused (crawler/safety.py)
     "crawler.safety.SafeRequestMiddleware": 60,
+    # below RetryMiddleware (550): counts each request once, when settled, failures by kind
+    # (newsclean/download/...); the exit code is judged on them (crawler/outcomes.py)
+    "crawler.outcomes.DownloadOutcomeMiddleware": 540,
     # Scrapy's, stopping at DOWNLOAD_MAXSIZE while unpacking, with gzip bombs counted
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "crawler.safety.CountedHttpCompressionMiddleware": 590,
@@ -53,6 +70,11 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's meta refresh redirects, reading only the start of a page (crawler/middlewares.py)
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "crawler.middlewares.MetaRefreshMiddleware": 580,
+    # nearest the downloader: counts every attempt a response's headers passed the cap
+    "crawler.bounds.HeaderCapMiddleware": 950,
+    # a robots.txt is read up to NEWSCLEAN_ROBOTSTXT_MAX_BYTES; above HttpCompressionMiddleware
+    # (590) so that unpacking it keeps DOWNLOAD_MAXSIZE
+    "crawler.bounds.RobotsTxtCap": 595,
 }
 ITEM_PIPELINES = {
     "pipelines.item_pipelines.CleanPipeline": 300,

@@ -11,7 +11,8 @@ the crawl to shared mode; without it, it changes nothing:
 * the run state (seen URLs, content hashes) goes to Redis: ``NEWSCLEAN_STATE_DIR`` becomes the
   Redis URL, opened by :func:`pipelines.store.open_state` as a
   :class:`pipelines.store.redis.RedisStateStore` (the dedup pipeline claims a hash before the
-  record is exported and commits it once the line is written);
+  record is exported and commits it once the line is written). ``NEWSCLEAN_STATE_DIR`` set to
+  anything else is a conflict (:func:`state_conflict`): the crawl refuses to start;
 * :class:`SharedWorker` closes a worker that had nothing to do for ``NEWSCLEAN_IDLE_CLOSE``
   seconds instead of leaving as soon as the shared queue is empty for a moment.
 
@@ -32,11 +33,12 @@ import logging
 import os
 import time
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
-from scrapy.settings import BaseSettings
+from scrapy.settings import BaseSettings, get_settings_priority
 
 from pipelines.store import require_redis
 
@@ -55,6 +57,33 @@ def redis_url(settings: BaseSettings) -> str | None:
     return str(value).strip() or None
 
 
+def _shown(url: str) -> str:
+    """``url`` with its password, if any, masked (for a message)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def state_conflict(settings: BaseSettings) -> str | None:
+    """One line naming both settings when shared mode is on (``NEWSCLEAN_REDIS_URL``) and
+    ``NEWSCLEAN_STATE_DIR`` is set to anything but that same URL; else None. Shared mode keeps
+    the state in Redis, so every worker dedups against the others: a local state would make each
+    worker dedup against itself only (the same article written by several). Neither wins: the
+    crawl refuses to start."""
+    url = redis_url(settings)
+    state = str(settings.get(STATE_SETTING) or "").strip()
+    if url is None or not state or state == url:
+        return None
+    where = "setting" if (settings.get(URL_SETTING) or "").strip() else "environment"
+    return (
+        f"conflicting settings: {URL_SETTING}={_shown(url)} ({where}) shares the crawl and its state through "
+        f"Redis, but {STATE_SETTING}={_shown(state)} names another state; unset {STATE_SETTING} (or set it "
+        "to the same URL), or unset the Redis URL for a crawl of this machine alone"
+    )
+
+
 class SharedCrawl:
     """Add-on: switch the crawl to shared mode when ``NEWSCLEAN_REDIS_URL`` is set."""
 
@@ -62,6 +91,9 @@ class SharedCrawl:
         url = redis_url(settings)
         if url is None:
             return
+        conflict = state_conflict(settings)
+        if conflict is not None:  # the crawl command refuses earlier, with this line and exit code 2
+            raise ValueError(conflict)
         require_redis("scrapy_redis")  # stops here, with one line, when the redis extra is missing
         from pipelines.store.redis import parse_spec, with_options
 
@@ -82,6 +114,10 @@ class SharedCrawl:
         }
         for name, value in values.items():
             settings.set(name, value, priority="spider")
+        # the same URL given as NEWSCLEAN_STATE_DIR on the command line: still with the options
+        given = settings.getpriority(STATE_SETTING) or 0
+        if given > get_settings_priority("spider"):
+            settings.set(STATE_SETTING, values[STATE_SETTING], priority=given)
         # components: per-key priority, so the project's own entries stay
         settings["EXTENSIONS"].set("crawler.shared.SharedWorker", 1000, priority="spider")
 

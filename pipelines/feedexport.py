@@ -20,6 +20,20 @@ from pipelines.io.writer import JsonlWriter, truncate_partial_line
 
 logger = logging.getLogger(__name__)
 
+#: ``id()`` of the items an exporter failed to write, until the dedup pipeline's ``item_scraped``
+#: (connected after the exporters', so it runs next) takes them: their hash is then released, not
+#: committed, and the run ends with exit code 1 (:func:`failed_to_write`).
+_FAILED: set[int] = set()
+
+
+def failed_to_write(item: Any) -> bool:
+    """Did an exporter fail to write ``item``'s line (disk full, a closed file)? Asked once."""
+    try:
+        _FAILED.remove(id(item))
+    except KeyError:
+        return False
+    return True
+
 
 class JsonLinesExporter(BaseItemExporter):
     """One orjson line per item (a record dict is written as is, in schema order)."""
@@ -36,7 +50,11 @@ class JsonLinesExporter(BaseItemExporter):
         record = item if isinstance(item, dict) else ItemAdapter(item).asdict()
         if self.fields_to_export:
             record = dict(self.get_serialized_fields(item, default_value=None, include_empty=True))
-        self.writer.write(record)
+        try:
+            self.writer.write(record)
+        except BaseException:
+            _FAILED.add(id(item))
+            raise
 
 
 def drop_partial_line(file: IO[bytes]) -> int:

@@ -33,6 +33,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.extensions.feedexport import FeedExporter, FileFeedStorage
 
 from pipelines.core.cleaner import Cleaner, CleanOptions, Drop, Page
+from pipelines.feedexport import failed_to_write
 from pipelines.reasons import CRAWL_REASONS, DUPLICATE_HASH
 from pipelines.run import usable_cores
 from pipelines.run.dedup import Deduper, Verdict
@@ -385,6 +386,12 @@ class DedupPipeline:
 
     def item_scraped(self, item: Any, **_: Any) -> None:
         if not isinstance(item, dict) or "content_hash" not in item:
+            return
+        if failed_to_write(item):
+            # no line was written (Scrapy logged the exporter's error): the hash stays free, so
+            # the next run writes this article; the crawl exits 1 (crawler/outcomes.py)
+            self.dedup.release(item["content_hash"])
+            self.stats.inc_value("newsclean/feed/write_failed")
             return
         if self.dedup.commit(item["content_hash"]):
             self.stats.inc_value("newsclean/state/committed")

@@ -38,6 +38,7 @@ from crawler.middlewares import ARTICLE_META
 from crawler.profiles import PROJECT_DIR, SITES_DIR, ProfileError, SiteProfile, resolve_sites
 from crawler.safety import read_xml
 from pipelines.compat.scrapy import gunzip_errors, unpacked_too_large
+from pipelines.item_pipelines import state_for
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ logger = logging.getLogger(__name__)
 DISCOVERY_PRIORITY = 10_000_000
 SECTION_PRIORITY = 9_000_000
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_EPOCH_MIN = datetime.min.replace(tzinfo=UTC)
 
 
 def parse_date(text: str | None) -> datetime | None:
@@ -101,6 +103,11 @@ def parse_sitemap(body: bytes | Any) -> tuple[str, list[tuple[str, datetime | No
     return kind, entries
 
 
+def newest_first(entries: list[tuple[str, datetime | None]]) -> list[tuple[str, datetime | None]]:
+    """Entries newest first, undated ones last, each group in document order."""
+    return sorted(entries, key=lambda entry: entry[1] or _EPOCH_MIN, reverse=True)
+
+
 def parse_feed(body: bytes | Any) -> list[tuple[str, datetime | None]]:
     """Entry links and dates of an RSS 2.0, RSS 1.0 (RDF) or Atom feed (bytes, or a root element
     read by :func:`crawler.safety.read_xml`)."""
@@ -150,26 +157,54 @@ def start_demo_server(root: str, port: int, access_log: str | None) -> DemoServe
     return server.start()
 
 
+def parse_since(text: str | None) -> datetime | None:
+    """``-a since=YYYY-MM-DD`` as the start of that day (UTC); a :class:`ValueError` saying what
+    is expected for anything else."""
+    if text is None or not text.strip():
+        return None
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"-a since={text}: not a date; give a day as YYYY-MM-DD (e.g. 2026-11-01)") from None
+    return datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+
+
+def sites_directory(sites_dir: str | None, setting: str | None) -> Path:
+    """Where profiles are read: ``-a sites_dir``, else ``NEWSCLEAN_SITES_DIR``, else the package's."""
+    return Path(sites_dir or setting or SITES_DIR)
+
+
 class NewsSpider(Spider):
     name = "news"
 
     def __init__(
-        self, site: str = "demo", since: str | None = None, sites_dir: str | None = None, **kwargs: Any
+        self, site: str | None = None, since: str | None = None, sites_dir: str | None = None, **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
-        self.site = site
+        self.site = site or ""
         self.sites_dir = Path(sites_dir) if sites_dir else None
         self.profiles: list[SiteProfile] = []
         self._profile_error: ProfileError | None = None
         try:
-            self.profiles = resolve_sites(site, self.sites_dir or SITES_DIR)
+            self.profiles = resolve_sites(self.site, self.sites_dir or SITES_DIR)
         except ProfileError as exc:  # perhaps in NEWSCLEAN_SITES_DIR, known once settings are read
             self._profile_error = exc
-        self.since: datetime | None = None
-        if since:
-            self.since = datetime.combine(date.fromisoformat(since), datetime.min.time(), tzinfo=UTC)
+        self.since = parse_since(since)
         self.servers: list[DemoServer] = []
         self.allowed_domains = sorted({d for p in self.profiles for d in p.allowed_domains})
+        #: article requests queued per site this run, against NEWSCLEAN_MAX_QUEUED_PER_SITE
+        self.queued: dict[str, int] = {}
+        self.max_queued = 10_000
+        self._check_seen = False
+        self._full_logged: set[str] = set()
+
+    @classmethod
+    def check_arguments(cls, spider_args: dict[str, str], sites_dir_setting: str | None) -> None:
+        """Raise :class:`~crawler.profiles.ProfileError` or :class:`ValueError`, with one line
+        saying what is wrong, for arguments the crawl cannot run with (no or unknown site, a bad
+        profile, a bad ``since``); the crawl command calls it before starting anything."""
+        resolve_sites(spider_args.get("site") or "", sites_directory(spider_args.get("sites_dir"), sites_dir_setting))
+        parse_since(spider_args.get("since"))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -207,6 +242,10 @@ class NewsSpider(Spider):
                 settings.set(name, value, priority="spider")
         elif any(p.settings for p in self.profiles):
             logger.info("several sites: their [settings] tables are not applied")
+        self.max_queued = settings.getint("NEWSCLEAN_MAX_QUEUED_PER_SITE", 10_000)
+        self._check_seen = settings.getbool("NEWSCLEAN_STATE_ENABLED", True) and settings.getbool(
+            "NEWSCLEAN_SKIP_SEEN", True
+        )
         contact = settings.get("NEWSCLEAN_CONTACT") or ""
         user_agent = settings.get("NEWSCLEAN_USER_AGENT")
         if user_agent:
@@ -255,6 +294,21 @@ class NewsSpider(Spider):
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
         profile = self.profile_of(response)
+        yield from self._read_sitemap(response, profile)
+        yield from self._next_sitemap(response.meta, profile)
+
+    def sitemap_failed(self, failure: Failure) -> Iterator[Request]:
+        """A child sitemap that could not be fetched: the index's next child is read instead."""
+        request = getattr(failure, "request", None)
+        if request is None:
+            return
+        self._count("bad_xml/not_fetched")
+        logger.warning("sitemap not fetched: %s (%s)", request.url, failure.getErrorMessage())
+        for profile in self.profiles:
+            if profile.name == request.meta.get("newsclean_site"):
+                yield from self._next_sitemap(request.meta, profile)
+
+    def _read_sitemap(self, response: Response, profile: SiteProfile) -> Iterator[Request]:
         body = response.body
         if body[:2] == b"\x1f\x8b":
             try:
@@ -267,20 +321,40 @@ class NewsSpider(Spider):
         if document.problem:
             self._bad_xml(document.problem, response.url)
         kind, entries = parse_sitemap(document.root)
+        problem = document.problem
+        del document, body  # the tree of a large sitemap is not kept while its entries are queued
         if kind == "sitemapindex":
-            for url, when in entries:
+            children = []
+            for url, when in newest_first(entries):
                 if self._too_old(when):
                     self._count("skipped/older_than_since")
                     continue
                 self._count("discovered/child_sitemap")
-                meta = {"newsclean_site": profile.name}
-                yield Request(url, self.parse_sitemap, meta=meta, priority=DISCOVERY_PRIORITY)
+                children.append(url)
+            # read one child at a time, newest first: the next when this one is done, none once
+            # the site's budget is spent (the rest is read by a later run)
+            yield from self._next_sitemap({"newsclean_sitemaps": children}, profile)
         elif kind == "urlset":
-            for url, when in entries:
+            for index, (url, when) in enumerate(newest_first(entries)):
+                if not self._budget_left(profile):
+                    self._count("skipped/over_site_cap", len(entries) - index)
+                    break
                 yield from self._article(profile, url, when, "sitemap")
-        elif document.problem is None:
+        elif problem is None:
             self._count("skipped/unreadable_sitemap")
             logger.warning("not a sitemap: %s", response.url)
+
+    def _next_sitemap(self, meta: dict[str, Any], profile: SiteProfile) -> Iterator[Request]:
+        pending: list[str] = meta.get("newsclean_sitemaps") or []
+        if not pending:
+            return
+        if not self._budget_left(profile):
+            self._count("skipped/sitemap_over_site_cap", len(pending))
+            return
+        yield Request(
+            pending[0], self.parse_sitemap, errback=self.sitemap_failed, priority=DISCOVERY_PRIORITY,
+            meta={"newsclean_site": profile.name, "newsclean_sitemaps": pending[1:]},
+        )
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
         profile = self.profile_of(response)
@@ -316,6 +390,15 @@ class NewsSpider(Spider):
         if self._too_old(when):
             self._count("skipped/older_than_since")
             return
+        if self._check_seen and state_for(self.crawler).seen_url(url):
+            # known already: not queued at all (SeenArticleMiddleware still guards redirects); each
+            # occurrence counts (one URL in a feed and a sitemap twice), as discovered/<source> does
+            self._count("skipped/seen_url")
+            return
+        if not self._budget_left(profile):
+            self._count("skipped/over_site_cap")
+            return
+        self.queued[profile.name] = self.queued.get(profile.name, 0) + 1
         self._count(f"discovered/{source}")
         yield Request(
             url,
@@ -329,6 +412,16 @@ class NewsSpider(Spider):
                 "newsclean_date": when.isoformat() if when else None,
             },
         )
+
+    def _budget_left(self, profile: SiteProfile) -> bool:
+        """May another article request of this site be queued this run?"""
+        if not self.max_queued or self.queued.get(profile.name, 0) < self.max_queued:
+            return True
+        if profile.name not in self._full_logged:
+            self._full_logged.add(profile.name)
+            logger.warning("%s: %d article requests queued (NEWSCLEAN_MAX_QUEUED_PER_SITE); the older ones "
+                           "are left for the next run", profile.name, self.max_queued)
+        return False
 
     def _too_old(self, when: datetime | None) -> bool:
         return self.since is not None and when is not None and when < self.since
@@ -368,9 +461,12 @@ class NewsSpider(Spider):
         logger.warning("%s: %s (%s)", "sitemap or feed refused" if reason == "entities" else "damaged sitemap or feed",
                        url, reason)
 
-    def _count(self, key: str) -> None:
+    def _count(self, key: str, count: int = 1) -> None:
         assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(f"newsclean/spider/{key}")
+        self.crawler.stats.inc_value(f"newsclean/spider/{key}", count)
 
 
-__all__ = ["NewsSpider", "clean_url", "date_priority", "parse_date", "parse_feed", "parse_sitemap"]
+__all__ = [
+    "NewsSpider", "clean_url", "date_priority", "parse_date", "parse_feed", "parse_since", "parse_sitemap",
+    "sites_directory",
+]

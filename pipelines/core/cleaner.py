@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from lxml.html import HtmlElement
 
@@ -112,14 +113,18 @@ class Cleaner:
         return self._trees.parse(text)
 
     # -- text ----------------------------------------------------------------------------------
-    def clean_text(self, text: str, source: str, url: str = "", fetched_at: datetime | None = None) -> Record | Drop:
-        """Re-clean text extracted earlier by another tool: the line rules only.
+    def clean_text(self, text: str, source: str, url: str = "", fetched_at: datetime | None = None,
+                   given: dict[str, Any] | None = None) -> Record | Drop:
+        """Re-clean text extracted earlier: the line rules only.
 
-        The headline is the first line that survives the rules (split from a standfirst glued to
-        it); later lines that repeat it are dropped as ``title_repeat``.
+        ``given``: the JSONL line the text came from, whose fields (title, dates, authors,
+        language, ``id``, ``removed`` …) the record keeps. Without it (a text file), the headline
+        is the first line that survives the rules when it looks like one (split from a standfirst
+        glued to it); later lines that repeat it are dropped as ``title_repeat``.
         """
         state = State(source, url, fetched_at)
         state.text = text
+        state.given = given
         result = self._run(self.text_steps, state)
         self._count(self.text_steps, state, result)
         return result

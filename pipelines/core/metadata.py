@@ -1,10 +1,13 @@
 # Over 300 lines: one step, trafilatura's metadata answers given without its whole-tree passes, with their fallback.
-"""Page metadata: title, authors, date, site, canonical URL, description, section and tags.
+"""Page metadata: title, authors, date, site, canonical URL, description, section and tags; and,
+through :mod:`pipelines.core.page_fields`, the time of publication, the date of the last
+modification, the lead image and the licence, read from the JSON-LD parsed here.
 
 trafilatura's metadata pass (meta tags, JSON-LD, htmldate) runs on the page as parsed, before any
 element is removed, with the date search capped at the fetch date. :func:`trafilatura_metadata` is
-trafilatura's ``extract_metadata`` step for step, minus the fields no record holds (the license,
-whose search walks every link of the page and its footers, and the hostname):
+trafilatura's ``extract_metadata`` step for step, minus the license (whose search walks every link
+of the page and its footers: the record's licence is :mod:`pipelines.core.page_fields`'s, from
+``rel=license`` links, JSON-LD and meta tags) and the hostname:
 ``tests/test_metadata_speed.py`` checks the two give the same fields on the fixture pages.
 
 Two of its steps are trafilatura's with less work and the same answer (see docs/speed.md):
@@ -35,6 +38,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from pipelines.compat import trafilatura as tc
+from pipelines.core.page_fields import PageFields
 from pipelines.rules.text import AUTHOR_SPLIT_PATTERN
 
 logger = logging.getLogger(__name__)
@@ -53,6 +57,9 @@ class Metadata:
     section: str | None = None
     tags: list[str] = field(default_factory=list)
     html_lang: str | None = None
+    date_modified: str | None = None
+    image: str | None = None
+    license: str | None = None
 
 
 def split_authors(value: str | None) -> list[str]:
@@ -90,15 +97,18 @@ def normalize_json(string: str) -> str:
     return tc.trim(tc.HTML_STRIP_TAGS.sub("", string))
 
 
-def extract_meta_json(tree: HtmlElement, metadata: tc.Document) -> tc.Document:
+def extract_meta_json(tree: HtmlElement, metadata: tc.Document, parsed: list[Any] | None = None) -> tc.Document:
     """trafilatura's ``extract_meta_json``: the JSON-LD blocks, minified and normalised with a
-    function instead of a template per match, and :func:`normalize_json`."""
+    function instead of a template per match, and :func:`normalize_json`. Each block that parses
+    is appended to ``parsed`` (when given): the record's other JSON-LD fields are read from it."""
     for elem in _JSON_LD(tree):
         if not elem.text:
             continue
         element_text = normalize_json(tc.JSON_MINIFY.sub(_string_or_nothing, elem.text))
         try:
             schema = json.loads(element_text, strict=False)
+            if parsed is not None:
+                parsed.append(schema)
             metadata = tc.extract_json(schema, metadata)
         except json.JSONDecodeError:
             metadata = tc.extract_json_parse_error(element_text, metadata)
@@ -243,14 +253,16 @@ def extract_catstags(metatype: str, tree: HtmlElement, hrefs: str | None = None)
     return [r for r in dict.fromkeys(tc.line_processing(x) for x in results if x) if r]
 
 
-def trafilatura_metadata(tree: HtmlElement, default_url: str | None, date_config: dict[str, Any]) -> tc.Document:
-    """trafilatura's ``extract_metadata`` (2.3) on a parsed tree, without the license and hostname."""
+def trafilatura_metadata(tree: HtmlElement, default_url: str | None, date_config: dict[str, Any],
+                         json_ld: list[Any] | None = None) -> tc.Document:
+    """trafilatura's ``extract_metadata`` (2.3) on a parsed tree, without the license and hostname;
+    the JSON-LD blocks it parsed are appended to ``json_ld`` (when given)."""
     date_config = {**date_config}
     metadata = tc.examine_meta(tree)
     if metadata.author and " " not in metadata.author:
         metadata.author = None
     try:
-        metadata = extract_meta_json(tree, metadata)
+        metadata = extract_meta_json(tree, metadata, json_ld)
     except Exception as err:  # as trafilatura: bugs in its JSON-LD reader
         logger.warning("error in JSON metadata extraction: %s", err)
     if not metadata.title:
@@ -285,22 +297,45 @@ def read_metadata(tree: HtmlElement, url: str | None, fetched: date | None, exte
     """Read the metadata of a parsed page; dates later than ``fetched`` are never returned."""
     max_date = (fetched or datetime.now().date()).isoformat()
     params = {"original_date": True, "extensive_search": extensive_dates, "max_date": max_date}
+    json_ld: list[Any] = []
     if tc.INTERNALS.fast():
-        doc = trafilatura_metadata(tree, url or None, params)
+        doc = trafilatura_metadata(tree, url or None, params, json_ld)
     else:
         doc = trafilatura.extract_metadata(tree, url or None, params)
+        json_ld = parse_json_ld(tree)  # the public path keeps its parse to itself
     published = doc.date
     if published and fetched and published[:10] > fetched.isoformat():
         published = None
     html_lang = tree.get("lang") or tree.get("xml:lang")
+    page = PageFields(tree, json_ld)
+    base = url or doc.url or None
+    modified = page.date_modified()
+    if modified and fetched and modified[:10] > fetched.isoformat():
+        modified = None
     return Metadata(
         title=doc.title or None,
         authors=split_authors(doc.author),
-        date_published=published or None,
+        date_published=(page.published_time(published) or published) if published else None,
         site_name=doc.sitename or None,
         canonical_url=doc.url or None,
         description=doc.description or None,
         section=(doc.categories[0] if doc.categories else None),
         tags=list(dict.fromkeys(t for t in (doc.tags or []) if t)),
         html_lang=html_lang,
+        date_modified=modified,
+        image=page.image(base),
+        license=page.license(base),
     )
+
+
+def parse_json_ld(tree: HtmlElement) -> list[Any]:
+    """The page's JSON-LD blocks that are valid JSON, parsed (the public path's own parse: the fast
+    path's is :func:`extract_meta_json`'s)."""
+    parsed = []
+    for elem in _JSON_LD(tree):
+        if elem.text:
+            try:
+                parsed.append(json.loads(elem.text, strict=False))
+            except ValueError:
+                continue
+    return parsed

@@ -95,6 +95,8 @@ class Task:
     url: str = ""
     fetched_at: datetime | None = None
     drop: Drop | None = None
+    #: ``text_inline``: the JSONL line's object (its fields are kept in the record)
+    given: dict[str, Any] | None = None
 
 
 def _reject(source: str, reason: str, detail: str = "") -> Task:
@@ -245,8 +247,9 @@ class Inputs:
         if not isinstance(value, dict) or not isinstance(value.get(self.text_field), str):
             return _reject(source, "bad_json", f"no string field {self.text_field!r}")
         url = value.get("url")
+        given = {k: v for k, v in value.items() if k != self.text_field}
         return Task("text_inline", source, text=value[self.text_field], url=url if isinstance(url, str) else "",
-                    fetched_at=parse_time(value.get("fetched_at")))
+                    fetched_at=parse_time(value.get("fetched_at")), given=given)
 
     # -- WARC ------------------------------------------------------------------------------------
     def _warc(self, path: str) -> Iterator[Task]:
@@ -391,7 +394,7 @@ def run_task(cleaner: Cleaner, task: Task) -> Record | Drop:
         assert task.page is not None
         return cleaner.clean(task.page)
     if task.kind == "text_inline":
-        return cleaner.clean_text(task.text, task.source, url=task.url, fetched_at=task.fetched_at)
+        return cleaner.clean_text(task.text, task.source, url=task.url, fetched_at=task.fetched_at, given=task.given)
     limit = cleaner.options.max_page_bytes
     try:
         body = read_limited(task.path, limit)

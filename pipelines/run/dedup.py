@@ -65,6 +65,12 @@ class Deduper:
         """The record's line is written: make its claim permanent. False if there was none."""
         return self.store.commit(content_hash) if self.store is not None else False
 
+    def release(self, content_hash: str) -> bool:
+        """The record's line could not be written: forget its claim, so a later record (or run)
+        with this text is written. False if the store held no pending claim."""
+        self.seen.discard(hash_key(content_hash))
+        return self.store.release(content_hash) if self.store is not None else False
+
     def restore(self, digest: str, url: str) -> None:
         """A record already in the output (``--resume``): written, so claimed and committed."""
         self.seen.add(hash_key(digest))

@@ -29,7 +29,7 @@ import redis
 from scrapy.settings import Settings
 
 from crawler.demo_server import DemoServer
-from crawler.shared import SharedCrawl
+from crawler.shared import SharedCrawl, state_conflict
 from pipelines.store import open_state
 from pipelines.store.redis import RedisStateStore, hash_member, hash_text
 
@@ -239,7 +239,7 @@ def test_without_the_setting_nothing_changes(monkeypatch: pytest.MonkeyPatch) ->
 
 def test_the_setting_switches_scheduler_dupefilter_and_state(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NEWSCLEAN_REDIS_URL", "redis://10.0.0.5:6379/2?prefix=nightly")
-    settings = Settings({"NEWSCLEAN_STATE_DIR": "state/"}, priority="project")
+    settings = Settings({"NEWSCLEAN_STATE_DIR": None}, priority="project")
     SharedCrawl().update_settings(settings)
     assert settings["SCHEDULER"] == "crawler.shared_scheduler.SharedScheduler"
     assert settings["DUPEFILTER_CLASS"] == "scrapy_redis.dupefilter.RFPDupeFilter"
@@ -248,6 +248,33 @@ def test_the_setting_switches_scheduler_dupefilter_and_state(monkeypatch: pytest
     assert settings["NEWSCLEAN_STATE_DIR"].startswith("redis://10.0.0.5:6379/2?prefix=nightly")
     assert settings.getbool("SCHEDULER_PERSIST")
     assert "crawler.shared.SharedWorker" in settings.getdict("EXTENSIONS")
+
+
+@pytest.mark.parametrize("state", ["state/", "/srv/state", "redis://10.0.0.6:6379/0"])
+def test_a_local_state_with_the_setting_is_refused(monkeypatch: pytest.MonkeyPatch, state: str) -> None:
+    """Each worker would dedup against its own state: the same article written by several."""
+    monkeypatch.setenv("NEWSCLEAN_REDIS_URL", "redis://10.0.0.5:6379/2")
+    settings = Settings({"NEWSCLEAN_STATE_DIR": None}, priority="project")
+    settings.set("NEWSCLEAN_STATE_DIR", state, priority="cmdline")
+    message = state_conflict(settings)
+    assert message is not None and "NEWSCLEAN_REDIS_URL=redis://10.0.0.5:6379/2 (environment)" in message
+    assert f"NEWSCLEAN_STATE_DIR={state} names another state" in message
+    with pytest.raises(ValueError, match="conflicting settings"):
+        SharedCrawl().update_settings(settings)
+
+
+def test_the_same_url_as_state_is_no_conflict_and_keeps_the_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NEWSCLEAN_REDIS_URL", raising=False)
+    url = "redis://:secret@10.0.0.5:6379/2"
+    settings = Settings({"NEWSCLEAN_STATE_DIR": None}, priority="project")
+    settings.setdict({"NEWSCLEAN_REDIS_URL": url, "NEWSCLEAN_STATE_DIR": url,
+                      "NEWSCLEAN_REDIS_PREFIX": "nightly"}, priority="cmdline")
+    assert state_conflict(settings) is None
+    SharedCrawl().update_settings(settings)
+    assert settings["NEWSCLEAN_STATE_DIR"].startswith(f"{url}?prefix=nightly")
+    settings.set("NEWSCLEAN_STATE_DIR", "state/", priority="cmdline")
+    message = state_conflict(settings)
+    assert message is not None and "secret" not in message and "redis://:***@10.0.0.5:6379/2 (setting)" in message
 
 
 # -- the crawl -------------------------------------------------------------------------------------

@@ -45,6 +45,7 @@ from crawler.safety import (
     read_xml,
 )
 from crawler.spiders.news import parse_feed, parse_sitemap
+from pipelines import exit_codes
 
 # -- addresses and URLs ------------------------------------------------------------------------
 
@@ -413,7 +414,8 @@ def test_the_bomb_is_small_and_big(hostile: dict[str, Any]) -> None:
 
 def test_a_profile_without_the_allowance_reaches_nothing_on_loopback(hostile: dict[str, Any]) -> None:
     run = hostile["runs"]["closed"]
-    assert run.returncode == 0, run.log[-3000:]
+    assert run.returncode == exit_codes.NOTHING, run.log[-3000:]  # not one response
+    assert "exit code 4: nothing could be fetched: 0 responses to 0 requests;" in run.log
     assert run.requests == []  # not even robots.txt: every connection refused before it was made
     assert run.stats["newsclean/safety/refused/private_address"] >= 1
     assert run.log.count("refused (private_address): localhost resolves to 127.0.0.1") == 1

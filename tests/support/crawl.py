@@ -123,17 +123,22 @@ Answer = tuple[int, dict[str, str], bytes]
 
 
 class ScriptedServer(ThreadingHTTPServer):
-    """A real HTTP server on 127.0.0.1 (a free port) answering each GET with ``answer(handler)``.
+    """A real HTTP server on 127.0.0.1 (a free port) answering each GET with ``answer(handler)``,
+    or closing the connection without a word when it returns None.
     The listen backlog is raised as the demo server's is (the stdlib's 5 drops connections a
     crawl opens at once). ``start`` serves from a daemon thread, ``stop`` ends it."""
 
     request_queue_size = 128
     daemon_threads = True
 
-    def __init__(self, answer: Callable[[BaseHTTPRequestHandler], Answer]) -> None:
+    def __init__(self, answer: Callable[[BaseHTTPRequestHandler], Answer | None]) -> None:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                status, headers, body = answer(self)
+                given = answer(self)
+                if given is None:
+                    self.close_connection = True
+                    return
+                status, headers, body = given
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)

@@ -323,3 +323,54 @@ def test_readability_other_version_same_lines(
         assert readability_lines(tree, None) == expected
     warnings = [r.getMessage() for r in caplog.records if r.name == "pipelines.compat"]
     assert len(warnings) == 1 and warnings[0].startswith("readability-lxml 1.0 is not a version"), warnings
+
+
+def _parse_headers(lines: int) -> None:
+    """Feed a status line and ``lines`` short headers to Twisted's response parser."""
+    from twisted.internet.testing import StringTransport
+    from twisted.web.http_headers import Headers
+
+    from pipelines.compat.twisted import HTTPClientParser
+    from pipelines.compat.twisted import Request as TxRequest
+
+    assert HTTPClientParser is not None
+    parser = HTTPClientParser(TxRequest(b"GET", b"/", Headers(), None), lambda rest: None)
+    parser.makeConnection(StringTransport())
+    parser.dataReceived(b"HTTP/1.1 200 OK\r\n")
+    for _ in range(lines):
+        parser.dataReceived(b"X-Padding: " + b"p" * 100 + b"\r\n")
+
+
+def test_response_headers_capped_on_the_fast_path_only() -> None:
+    from pipelines.compat import twisted as ct
+
+    ct.uncap_response_headers()
+    try:
+        assert ct.cap_response_headers(max_bytes=10_000, max_count=50)
+        _parse_headers(40)  # under both caps
+        with pytest.raises(ct.HeadersTooLarge):
+            _parse_headers(60)  # over the line cap
+        ct.LIMITS.max_count = 10_000
+        with pytest.raises(ct.HeadersTooLarge):
+            _parse_headers(200)  # over the byte cap
+        ct.uncap_response_headers()
+        compat.use_public(True)
+        assert not ct.cap_response_headers(max_bytes=10_000, max_count=50)  # public path: Twisted as it is
+        _parse_headers(200)
+    finally:
+        compat.use_public(None)
+        ct.uncap_response_headers()
+
+
+def test_headers_too_large_is_found_through_scrapys_wrapping() -> None:
+    from twisted.python.failure import Failure
+    from twisted.web._newclient import ResponseFailed
+
+    from pipelines.compat.twisted import HeadersTooLarge, is_headers_too_large
+
+    failed = ResponseFailed([Failure(HeadersTooLarge("cap"))])
+    try:
+        raise RuntimeError("download failed") from failed
+    except RuntimeError as wrapped:
+        assert is_headers_too_large(wrapped)
+    assert not is_headers_too_large(ResponseFailed([Failure(ConnectionError("reset"))]))

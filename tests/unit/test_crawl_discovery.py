@@ -202,3 +202,13 @@ def test_article_urls_lose_fragments_and_tracking_parameters() -> None:
 
     assert clean_url("https://x.example/a.html?utm_source=rss&id=3&xtor=RSS-1#comments") == "https://x.example/a.html?id=3"
     assert clean_url("https://x.example/a.html") == "https://x.example/a.html"
+
+
+def test_robots_txt_first_lines() -> None:
+    from crawler.bounds import first_lines
+
+    body = b"User-agent: *\nDisallow: /private/\n# padding\n"
+    assert first_lines(body, 1000) == body
+    assert first_lines(body, 40) == b"User-agent: *\nDisallow: /private/\n"  # the cut line dropped whole
+    assert first_lines(body, 34) == b"User-agent: *\nDisallow: /private/\n"
+    assert first_lines(body, 10) == b""

@@ -56,10 +56,12 @@ def test_html_files_take_url_from_sidecar_or_canonical(tmp_path: Path) -> None:
     assert "Leave a Reply" not in ferry["text"] and "Advertisement" not in ferry["text"]
     assert ferry["removed"]["comment_form"] == 1
     library = got[str(LIBRARY)]
-    assert library["url"] is None and library["fetched_at"] is None  # no sidecar: not the file's mtime
+    assert library["fetched_at"] is None  # no sidecar: not the file's mtime
     assert library["canonical_url"] == "https://gazette.example/culture/library-photographs"
+    assert library["url"] == library["canonical_url"]  # no sidecar: the page's own canonical URL
     market = got[str(MARKET)]  # .html.gz, og:url only
     assert market["canonical_url"] == "https://gazette.example/business/fish-market"
+    assert market["url"] == market["canonical_url"]
     assert "east quay" in market["text"]
 
 

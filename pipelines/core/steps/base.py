@@ -20,9 +20,9 @@ class State:
     besides what the steps themselves produce). A field is set by the step that computes it."""
 
     __slots__ = (
-        "article_body", "at", "body", "bylines", "content_type", "description_repeats", "fetched_at", "headline",
-        "lang_hint", "language", "lines", "meta", "record", "removed", "removed_text", "residue", "reverted",
-        "selection", "source", "text", "tree", "url", "verbatim", "words",
+        "article_body", "at", "body", "bylines", "content_type", "description_repeats", "fetched_at", "given",
+        "headline", "lang_hint", "language", "lines", "meta", "record", "removed", "removed_text", "residue",
+        "reverted", "selection", "source", "text", "tree", "url", "verbatim", "words",
     )
 
     #: the JSON-LD ``articleBody`` of the page ('' when none): the selector's referee
@@ -51,6 +51,8 @@ class State:
     lines: list[str]
     #: indexes of ``lines`` inside code blocks (kept as they are)
     verbatim: Container[int]
+    #: ``text`` input from a JSONL line: the line's object, whose fields the record keeps (None otherwise)
+    given: dict[str, Any] | None
     #: ``text`` input: the language of the whole text, and the headline line found in it
     lang_hint: str | None
     headline: str | None
@@ -76,6 +78,7 @@ class State:
         self.verbatim = frozenset()
         self.lang_hint = None
         self.headline = None
+        self.given = None
         self.article_body = ""
         self.selection = None
 
