@@ -153,7 +153,7 @@ def main() -> int:
             for jobs, name in zip(args.jobs, names, strict=False):
                 stats_file = folder / f"stats-{jobs}.json"
                 got = measure([*newsclean, str(folder / "pages"), "-o", str(folder / f"out-{jobs}.jsonl"),
-                               "-j", str(jobs), "--no-progress", "-q", "--stats", str(stats_file)])
+                               "-j", str(jobs), "--no-progress", "-q", "--force", "--stats", str(stats_file)])
                 stats = orjson.loads(stats_file.read_bytes())
                 rate[name].append(stats["offline/pages_read"] / stats["offline/elapsed_seconds"])
                 kept[name] = stats["offline/records_written"]

@@ -21,6 +21,9 @@ NOTHING = 4
 FAILURES = 5
 #: Interrupted (Ctrl-C, SIGTERM): the output is whole lines; run again (``--resume``) to go on.
 INTERRUPTED = 130
+#: The reader of stdout went away (``newsclean explain page.html | head``, ``clean -o - | head``):
+#: the command stopped quietly, as a program the shell ends by SIGPIPE (128 + 13).
+CLOSED_PIPE = 141
 
 #: The default threshold of :data:`FAILURES`: more than half of the requests or pages failed.
 DEFAULT_MAX_FAILURE_SHARE = 0.5

@@ -7,6 +7,13 @@ The names are stable: they are stats keys (``newsclean/clean/dropped/<reason>``,
 * ``input``: reading ``newsclean clean``'s inputs (:mod:`pipelines.io.inputs`);
 * ``run``: running the core over many pages, in the crawl and offline (dedup, worker processes);
 * ``crawl``: the crawl's item pipelines only.
+
+A reason is a *failure* (:data:`FAILURE_REASONS`) when the page or input could not be read,
+decoded or parsed, ran out of time, or killed its worker: something went wrong. The others are
+*drops*: the page was read and judged not worth a record (too short, too large, a duplicate,
+another language). Only failures count towards ``newsclean clean``'s exit codes 4 (nothing could
+be read) and 5 (the share of failed pages passed ``--max-failure-share``), see
+``docs/exit-codes.md``.
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ class Reason:
     name: str
     side: Side
     meaning: str
+    #: could not be read, decoded or parsed, timed out, or killed its worker (not a judgement)
+    failure: bool = False
 
 
 _ALL = (
@@ -29,21 +38,22 @@ _ALL = (
     Reason("too_large", "page",
            "the page is larger than max_page_bytes (or has a text node over libxml2's 10 MB limit)"),
     Reason("too_large_unpacked", "page", "the gzip-packed page unpacks to more than max_page_bytes (a gzip bomb)"),
-    Reason("not_html", "page", "the bytes are binary (PDF, image, archive, NUL bytes), not an HTML page"),
-    Reason("parse_error", "page", "lxml could not build a tree"),
+    Reason("not_html", "page", "the bytes are binary (PDF, image, archive, NUL bytes), not an HTML page", failure=True),
+    Reason("parse_error", "page", "lxml could not build a tree", failure=True),
     Reason("too_deep", "page", "the tree has more elements than max_elements, or is nested deeper than 256 levels"),
-    Reason("timeout", "page", "cleaning took longer than time_limit seconds"),
+    Reason("timeout", "page", "cleaning took longer than time_limit seconds", failure=True),
     Reason("no_content", "page", "no article text was found"),
     Reason("too_short", "page", "the article text has fewer than min_words words"),
-    Reason("error", "page", "an unexpected error in the cleaner (logged with its traceback)"),
-    Reason("not_found", "input", "the input path does not exist, or a glob pattern matched nothing"),
-    Reason("read_error", "input", "the file could not be read or decompressed (detail: the error)"),
+    Reason("error", "page", "an unexpected error in the cleaner (logged with its traceback)", failure=True),
+    Reason("not_found", "input", "the input path does not exist, or a glob pattern matched nothing", failure=True),
+    Reason("read_error", "input", "the file could not be read or decompressed (detail: the error)", failure=True),
     Reason("corrupt_record", "input",
-           "a WARC record is truncated or corrupt (bad header, gzip or digest); the archive goes on"),
-    Reason("bad_json", "input", "a JSONL line is not a JSON object, or its text field is not a string"),
+           "a WARC record is truncated or corrupt (bad header, gzip or digest); the archive goes on", failure=True),
+    Reason("bad_json", "input", "a JSONL line is not a JSON object, or its text field is not a string", failure=True),
     Reason("duplicate_hash", "run",
            "the same text (content hash) was already written in this run or claimed in the state store"),
-    Reason("worker_died", "run", "the worker process cleaning this page died (killed, out of memory, crash)"),
+    Reason("worker_died", "run", "the worker process cleaning this page died (killed, out of memory, crash)",
+           failure=True),
     Reason("language", "crawl", "the record's language is not in NEWSCLEAN_LANGUAGES"),
 )
 
@@ -63,10 +73,14 @@ OFFLINE_REASONS = reasons("page", "input", "run")
 #: What the crawl counts under ``newsclean/*/dropped/<reason>`` and raises as ``DropItem`` reasons.
 CRAWL_REASONS = reasons("page", "run", "crawl")
 
+#: Reasons that say a page or input failed (see the module's documentation), not that it was dropped.
+FAILURE_REASONS: frozenset[str] = frozenset(r.name for r in _ALL if r.failure)
+
 WORKER_DIED = "worker_died"
 DUPLICATE_HASH = "duplicate_hash"
 
 __all__ = [
-    "CRAWL_REASONS", "DUPLICATE_HASH", "OFFLINE_REASONS", "PAGE_REASONS", "REGISTRY", "WORKER_DIED", "Reason", "Side",
+    "CRAWL_REASONS", "DUPLICATE_HASH", "FAILURE_REASONS",
+    "OFFLINE_REASONS", "PAGE_REASONS", "REGISTRY", "WORKER_DIED", "Reason", "Side",
     "reasons",
 ]

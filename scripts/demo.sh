@@ -14,7 +14,7 @@ before=0
 "$VENV/bin/scrapy" crawl news -a site=demo -s NEWSCLEAN_STATE_DIR="$out/demo-state" -o "$crawl"
 after=0
 [ -f "$crawl" ] && after=$(wc -l < "$crawl")
-"$VENV/bin/newsclean" clean fixtures/samples/text fixtures/offline -o "$out/offline.jsonl"
+"$VENV/bin/newsclean" clean fixtures/samples/text fixtures/offline -o "$out/offline.jsonl" --force
 echo "crawl: $((after - before)) new articles written to $crawl ($after in all; the state in $out/demo-state" \
      "keeps every run to articles not seen before)"
 echo "offline: $(wc -l < "$out/offline.jsonl") records in $out/offline.jsonl"

@@ -9,12 +9,16 @@ category, its name, its note (why the rule exists), and the removed text, shorte
 
 With ``--html FILE`` the page is written back with every block an element rule selects kept
 but outlined and labelled ``category · rule`` (:meth:`pipelines.core.dom_rules.DomRuleSet.apply` with
-``mark=True``), and every element whose text a line rule removed outlined in another colour.
-Scripts are removed from that copy so it renders as saved.
+``mark=True``), every element whose text a line rule removed outlined in another colour, each
+with the rule's note as its ``title``, every other block marked as kept in the record or dropped
+by the extractor (:mod:`pipelines.cli.annotate`), and a legend at the top listing the rules
+that fired. Scripts are removed from that copy so it renders as saved.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import zlib
 from collections import Counter
@@ -25,32 +29,33 @@ from lxml import etree
 from lxml.html import HtmlElement, tostring
 from warcio.exceptions import ArchiveLoadFailed
 
+from pipelines import exit_codes
+from pipelines.cli.annotate import (
+    CATEGORY_ATTR,
+    LEVEL_ATTR,
+    RULE_ATTR,
+    STYLE,
+    RuleNote,
+    add_titles,
+    legend,
+    mark_extraction,
+)
 from pipelines.core.cleaner import Cleaner, CleanOptions, Drop, Page
 from pipelines.core.decode import decode_html
 from pipelines.io.inputs import Inputs, parse_time, parse_warc_source, read_limited, read_sidecar
+from pipelines.reasons import FAILURE_REASONS
 from pipelines.rules import CATEGORIES
 from pipelines.rules.dom import DOM_RULES
 from pipelines.rules.text import TEXT_RULES
 
-RULE_ATTR = "data-newsclean-rule"
-CATEGORY_ATTR = "data-newsclean-category"
-LEVEL_ATTR = "data-newsclean-level"
-
-_STYLE = """
-[data-newsclean-rule] { outline: 3px solid #c0392b; background: rgba(231, 76, 60, .18); }
-[data-newsclean-level="line"] { outline-color: #2471a3; background: rgba(52, 152, 219, .18); }
-[data-newsclean-rule]::before {
-  content: attr(data-newsclean-category) " \\00b7 " attr(data-newsclean-rule);
-  display: inline-block; margin: 0 .4em .2em 0; padding: 0 .4em;
-  font: 11px/1.5 monospace; color: #fff; background: #c0392b;
-}
-[data-newsclean-level="line"]::before { background: #2471a3; }
-#newsclean-legend { font: 13px/1.5 sans-serif; padding: .5em 1em; background: #fdf2e9; border-bottom: 1px solid #ccc; }
-"""
-
 
 class ExplainError(Exception):
-    """The page cannot be read, or the annotated copy cannot be written."""
+    """The page cannot be read, or the annotated copy cannot be written; ``code`` is the exit code
+    (:mod:`pipelines.exit_codes`)."""
+
+    def __init__(self, message: str, code: int = exit_codes.OUTPUT) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass
@@ -68,6 +73,8 @@ class Explanation:
     url: str
     drop: Drop | None = None
     title: str | None = None
+    #: the record's text
+    text: str = ""
     language: str | None = None
     word_count: int = 0
     removed: dict[str, int] = field(default_factory=dict)
@@ -94,7 +101,7 @@ def load_page(path: str, url: str | None, max_bytes: int) -> Page:
     try:
         body = read_limited(path, max_bytes)
     except (OSError, EOFError, zlib.error) as exc:
-        raise ExplainError(f"cannot read {path}: {exc}") from exc
+        raise ExplainError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}", exit_codes.NOTHING) from exc
     meta = read_sidecar(path)
     value = meta.get("url")
     sidecar_url = value if isinstance(value, str) else ""
@@ -106,12 +113,25 @@ def load_page(path: str, url: str | None, max_bytes: int) -> Page:
 
 def load_warc_record(path: str, offset: int, url: str | None, max_bytes: int) -> tuple[Page, Drop | None]:
     """The page of the record a ``warc:<path>#<offset>`` source names (or why there is none)."""
+    _check_path(path)
+    size = os.path.getsize(path)
+    if offset >= size:
+        raise ExplainError(f"no record at byte {offset} of {path}: the archive has {size} bytes", exit_codes.NOTHING)
     try:
-        task = Inputs((), max_page_bytes=max_bytes).warc_record_at(path, offset)
-    except (OSError, EOFError, zlib.error, ValueError, ArchiveLoadFailed) as exc:
-        raise ExplainError(f"cannot read a record at {path}#{offset}: {exc}") from exc
+        if not _record_starts_at(path, offset):
+            raise ExplainError(_NO_RECORD.format(offset=offset, path=path, why="its first bytes are not a record's"),
+                               exit_codes.NOTHING)
+        with contextlib.redirect_stderr(io.StringIO()):  # warcio prints its warnings there itself
+            task = Inputs((), max_page_bytes=max_bytes).warc_record_at(path, offset)
+    except OSError as exc:
+        raise ExplainError(f"cannot read {path}: {exc.strerror or exc}", exit_codes.NOTHING) from exc
+    except (EOFError, zlib.error, ValueError, ArchiveLoadFailed) as exc:
+        # warcio's message quotes the bytes it found: binary in the middle of a record, not shown
+        raise ExplainError(_NO_RECORD.format(offset=offset, path=path, why=type(exc).__name__),
+                           exit_codes.NOTHING) from exc
     if task is None:
-        raise ExplainError(f"{path}#{offset} is not an HTML response record")
+        raise ExplainError(f"the record at byte {offset} of {path} is not an HTML page (a request, a redirect, "
+                           f"an image, metadata …)", exit_codes.NOTHING)
     if task.page is None:
         return Page(b""), task.drop
     page = task.page
@@ -119,6 +139,27 @@ def load_warc_record(path: str, offset: int, url: str | None, max_bytes: int) ->
         page = Page(body=page.body, url=url, source=page.source, content_type=page.content_type,
                     fetched_at=page.fetched_at)
     return page, None
+
+
+#: Pages not written back by ``--html``: they could not be read or parsed, or are past a limit
+#: (a page cut for being too deep would be as hard on the annotation and the browser).
+_NOT_ANNOTATED = FAILURE_REASONS | {"empty", "too_deep", "too_large", "too_large_unpacked"}
+
+_NO_RECORD = ("no WARC record starts at byte {offset} of {path} ({why}): give the offset of a record's first "
+              "byte, as records, rejects and `warcio index` do")
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+
+
+def _record_starts_at(path: str, offset: int) -> bool:
+    """Do the bytes at ``offset`` start a record: a gzip member in a compressed archive, a
+    ``WARC/`` line in an uncompressed one? (ARC files, whose records start with a URL, pass.)"""
+    with open(path, "rb") as stream:
+        compressed = stream.read(3) == _GZIP_MAGIC
+        stream.seek(offset)
+        head = stream.read(8)
+    if compressed:
+        return head.startswith(_GZIP_MAGIC)
+    return head.startswith(b"WARC/") or ".arc" in path.lower()
 
 
 def explain(page: Page, cleaner: Cleaner) -> Explanation:
@@ -129,6 +170,7 @@ def explain(page: Page, cleaner: Cleaner) -> Explanation:
         explanation.drop = result
         return explanation
     explanation.title = result["title"]
+    explanation.text = result["text"]
     explanation.language = result["language"]
     explanation.word_count = result["word_count"]
     explanation.removed = dict(result["removed"])
@@ -167,11 +209,13 @@ def render(explanation: Explanation, width: int = 100) -> str:
 
 
 def annotate(page: Page, cleaner: Cleaner, explanation: Explanation) -> str:
-    """The page as HTML, every removal kept but outlined and labelled by its rule."""
+    """The page as HTML: every removal of our rules kept but outlined and labelled by its rule
+    (with its note as the ``title``), every other block marked kept or dropped by the extractor,
+    and a legend at the top (:mod:`pipelines.cli.annotate`)."""
     _, text = decode_html(page.body, page.content_type)
     tree = cleaner.parse(text)
     if tree is None:
-        raise ExplainError(f"cannot parse {page.source}")
+        raise ExplainError(f"cannot parse {page.source}", exit_codes.NOTHING)
     for script in tree.xpath("//script | //noscript"):
         script.drop_tree()
     cleaner.dom_rules.apply(tree, mark=True)
@@ -179,19 +223,24 @@ def annotate(page: Page, cleaner: Cleaner, explanation: Explanation) -> str:
         if element.get(RULE_ATTR):
             element.set(LEVEL_ATTR, "element")
     _mark_lines(tree, explanation)
+    index = _rule_index()
+    notes: dict[str, RuleNote] = {}
+    for removal in explanation.removals:
+        notes[removal.rule] = RuleNote(removal.rule, removal.category, removal.level, removal.note, len(removal.texts))
+    for name in {el.get(RULE_ATTR) for el in tree.iter(etree.Element) if el.get(RULE_ATTR)} - set(notes):
+        category, level, note = index.get(name, (name, "element", ""))  # marked, its text not kept in debug
+        notes[name] = RuleNote(name, category, level, note, 0)
+    add_titles(tree, notes)
     head = tree.find("head")
     if head is None:
         head = etree.Element("head")
         tree.insert(0, head)
     style = etree.SubElement(head, "style")
-    style.text = _STYLE
+    style.text = STYLE
     body = tree.find("body")
     if body is not None:
-        legend = etree.Element("div", id="newsclean-legend")
-        counts = ", ".join(f"{k} {v}" for k, v in explanation.removed.items()) or "nothing"
-        legend.text = (f"newsclean explain: red = removed by an element rule, blue = a line removed from the "
-                       f"extracted text. Removed: {counts}.")
-        body.insert(0, legend)
+        kept, dropped = mark_extraction(body, [explanation.text, explanation.title or ""])
+        body.insert(0, legend(list(notes.values()), kept, dropped))
     html: str = tostring(tree, encoding="unicode", doctype="<!DOCTYPE html>")
     return html
 
@@ -221,6 +270,16 @@ def _mark_lines(tree: HtmlElement, explanation: Explanation) -> None:
         found[key] += 1
 
 
+def _check_path(path: str) -> None:
+    if os.path.isdir(path):
+        raise ExplainError(f"{path} is a folder: explain takes one page (a file, or warc:<path>#<offset>)",
+                           exit_codes.USAGE)
+    if not os.path.exists(path):
+        raise ExplainError(f"no such file: {path}", exit_codes.INPUT)
+    if not os.path.isfile(path):
+        raise ExplainError(f"{path} is not a regular file", exit_codes.USAGE)
+
+
 def explain_page(path: str, *, url: str | None = None, html_out: str | None = None,
                  options: CleanOptions | None = None, width: int = 100, out: TextIO) -> Explanation:
     """Print the explanation of a saved page; with ``html_out``, write the annotated page."""
@@ -231,16 +290,20 @@ def explain_page(path: str, *, url: str | None = None, html_out: str | None = No
     warc = parse_warc_source(path)
     if warc is not None:
         page, drop = load_warc_record(*warc, url=url, max_bytes=options.max_page_bytes)
-    elif not os.path.isfile(path):
-        raise ExplainError(f"no such file: {path}")
+    elif path.startswith("warc:"):
+        raise ExplainError(f"{path}: a WARC record is named warc:<path>#<offset>, the offset in bytes",
+                           exit_codes.USAGE)
     else:
+        _check_path(path)
         page, drop = load_page(path, url, options.max_page_bytes), None
     if drop is not None:
         out.write(render(Explanation(source=drop.source, url=drop.url, drop=drop), width))
         return Explanation(source=drop.source, url=drop.url, drop=drop)
     explanation = explain(page, cleaner)
     out.write(render(explanation, width))
-    if html_out:
+    if html_out and explanation.drop is not None and explanation.drop.reason in _NOT_ANNOTATED:
+        out.write(f"no annotated page: a page dropped as {explanation.drop.reason} is not rendered back\n")
+    elif html_out:
         html = annotate(page, cleaner, explanation)
         try:
             with open(html_out, "w", encoding="utf-8") as stream:

@@ -1,29 +1,43 @@
 """The ``newsclean`` command: ``newsclean clean`` and ``newsclean explain``.
 
-Exit codes: 0 when the run finished (rejects included), 1 when the output cannot be written,
-2 for a usage error, 3 when an input path does not exist or a glob matched nothing (the other
-inputs are still cleaned and written), 130 when interrupted (Ctrl-C; the output is whole lines,
-``--resume`` goes on).
+Exit codes (:mod:`pipelines.exit_codes`, ``docs/exit-codes.md``): 0 when the run finished
+(drops included), 1 when the output cannot be written, 2 for a usage error (an existing output
+without ``--resume``/``--append``/``--force`` included), 3 when an input path does not exist or a
+glob matched nothing (the other inputs are still cleaned and written), 4 when nothing could be
+read, 5 when the share of failed pages passed ``--max-failure-share``, 130 when interrupted
+(Ctrl-C; the output is whole lines, ``--resume`` goes on), 141 when the reader of stdout went
+away (``| head``). When several apply, the smallest is given.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
+import signal
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
+from pipelines import exit_codes
 from pipelines.core.cleaner import CleanOptions
 from pipelines.core.extract import MODES
+from pipelines.io.output import Mode
 from pipelines.run import usable_cores
+
+if TYPE_CHECKING:
+    from pipelines.run.offline import Stats
 
 logger = logging.getLogger(__name__)
 
-EXIT_OK = 0
-EXIT_OUTPUT = 1
-EXIT_USAGE = 2
-EXIT_INPUT = 3
-EXIT_INTERRUPTED = 130
+EXIT_OK = exit_codes.OK
+EXIT_OUTPUT = exit_codes.OUTPUT
+EXIT_USAGE = exit_codes.USAGE
+EXIT_INPUT = exit_codes.INPUT
+EXIT_NOTHING = exit_codes.NOTHING
+EXIT_FAILURES = exit_codes.FAILURES
+EXIT_INTERRUPTED = exit_codes.INTERRUPTED
+EXIT_CLOSED_PIPE = exit_codes.CLOSED_PIPE
 
 
 def _version() -> str:
@@ -49,6 +63,16 @@ def _positive_float(value: str) -> float:
         raise argparse.ArgumentTypeError(f"a number above 0, not {value!r}") from None
     if number <= 0:
         raise argparse.ArgumentTypeError(f"must be above 0, not {number}")
+    return number
+
+
+def _share(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a share between 0 and 1, not {value!r}") from None
+    if not 0 <= number <= 1:
+        raise argparse.ArgumentTypeError(f"a share between 0 and 1, not {number}")
     return number
 
 
@@ -109,8 +133,16 @@ def build_parser() -> argparse.ArgumentParser:
     clean.add_argument("-j", "--jobs", type=_positive_int, default=usable_cores(), metavar="N",
                        help="worker processes (default: all cores, %(default)s here); 1 cleans in this process")
     clean.add_argument("--ordered", action="store_true", help="write records in input order")
-    clean.add_argument("--resume", action="store_true",
-                       help="append to OUT, skipping inputs whose source is already in OUT (or in --rejects)")
+    existing = clean.add_argument_group(
+        "an existing output", "OUT (or the --rejects file) may not exist unless one of these says what to do with "
+                              "it; a new or replaced file is written as FILE.partial and renamed at the end"
+    ).add_mutually_exclusive_group()
+    existing.add_argument("--resume", action="store_true",
+                          help="go on after an interrupted run: skip inputs whose source is already in OUT (or "
+                               "OUT.partial, or --rejects) and append the others")
+    existing.add_argument("--append", action="store_true",
+                          help="add this run's records to the end of OUT (no input is skipped)")
+    existing.add_argument("--force", action="store_true", help="replace OUT (and --rejects) at the end of the run")
     clean.add_argument("--state", metavar="DIR", help="persistent dedup store shared with scheduled crawls")
     clean.add_argument("--stats", metavar="FILE", help="write the run's counters as JSON")
     clean.add_argument("--rejects", metavar="FILE", help="write one JSON line per dropped or failed page")
@@ -121,6 +153,10 @@ def build_parser() -> argparse.ArgumentParser:
     clean.add_argument("--text-field", default="text", metavar="NAME", help="JSONL field to re-clean (default text)")
     clean.add_argument("--chunk-size", type=_positive_int, default=4, metavar="N",
                        help="pages sent to a worker at a time (default %(default)s)")
+    clean.add_argument("--max-failure-share", type=_share, default=exit_codes.DEFAULT_MAX_FAILURE_SHARE,
+                       metavar="SHARE",
+                       help="exit with code 5 when more than this share of the pages failed: could not be read, "
+                            "decoded or parsed, timed out, or killed their worker (default %(default)s)")
     progress = clean.add_mutually_exclusive_group()
     progress.add_argument("--progress", dest="progress", action="store_true", default=None,
                           help="show the progress bar even when stderr is not a terminal")
@@ -143,52 +179,121 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _clean(args: argparse.Namespace) -> int:
-    from pipelines.run.offline import CleanJob, OutputError, RunOptions, run_clean
+def _mode(args: argparse.Namespace) -> Mode:
+    for mode in (Mode.RESUME, Mode.APPEND, Mode.FORCE):
+        if getattr(args, mode.value):
+            return mode
+    return Mode.NEW
 
-    if args.resume and args.output == "-":
-        print("newsclean clean: --resume needs an output file, not stdout", file=sys.stderr)
+
+def _clean(args: argparse.Namespace) -> int:
+    from pipelines.io.output import OutputExists
+    from pipelines.run.offline import CleanJob, OutputError, RunOptions, StdoutClosed, run_clean
+
+    mode = _mode(args)
+    if args.output == "-" and mode in (Mode.RESUME, Mode.APPEND):
+        print(f"newsclean clean: --{mode.value} needs an output file, not stdout", file=sys.stderr)
         return EXIT_USAGE
     if args.inputs.count("-") > 1:
         print("newsclean clean: - (paths on stdin) may be given once", file=sys.stderr)
         return EXIT_USAGE
-    state = None
-    if args.state:
-        from pipelines.store import open_state
-
-        # export mode: a claim is committed once its line is written (see pipelines.run.dedup)
-        state = open_state(args.state, commit="export")
+    files = [(flag, os.path.realpath(path)) for flag, path in (("-o", args.output), ("--rejects", args.rejects),
+                                                                ("--stats", args.stats)) if path and path != "-"]
+    for number, (flag, path) in enumerate(files):
+        same = [other for other, where in files[:number] if where == path]
+        if same:
+            print(f"newsclean clean: {same[0]} and {flag} name the same file", file=sys.stderr)
+            return EXIT_USAGE
     job = CleanJob(
         inputs=args.inputs,
         output=args.output,
         options=_core_options(args, args.debug),
         run=RunOptions(jobs=args.jobs, chunk_size=args.chunk_size, ordered=args.ordered, progress=args.progress),
-        resume=args.resume,
+        mode=mode,
         rejects=args.rejects,
         stats_file=args.stats,
         text_field=args.text_field,
-        state=state,
         stdin=sys.stdin if "-" in args.inputs else None,
         shard=args.shard,
     )
     try:
+        job.files()  # refuse an existing output before the state is opened: nothing runs
+    except OutputExists as exc:
+        print(f"newsclean clean: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.state:
+        from pipelines.store import open_state
+
+        # export mode: a claim is committed once its line is written (see pipelines.run.dedup)
+        try:
+            job.state = open_state(args.state, commit="export")
+        except Exception as exc:  # OSError, sqlite3.Error, redis' ConnectionError …: one line, no traceback
+            print(f"newsclean clean: cannot open the state {args.state}: {exc}", file=sys.stderr)
+            return EXIT_OUTPUT
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM ends the run as Ctrl-C does
+    try:
         stats = run_clean(job)
+    except OutputExists as exc:  # appeared since the check above
+        print(f"newsclean clean: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except OutputError as exc:
         print(f"newsclean clean: {exc}", file=sys.stderr)
         return EXIT_OUTPUT
+    except StdoutClosed:
+        return _closed_pipe()
     except KeyboardInterrupt:
-        print("newsclean clean: interrupted; run again with --resume to go on", file=sys.stderr)
+        where = "" if args.output == "-" else f" (the lines so far are in {job.files()[0].write_path})"
+        print(f"newsclean clean: interrupted; run again with --resume to go on{where}", file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:
-        if state is not None:
-            state.close()
+        signal.signal(signal.SIGTERM, previous)
+        if job.state is not None:
+            job.state.close()
     if not args.quiet:
         print(stats.summary(), file=sys.stderr)
+    return _clean_exit(stats, args.max_failure_share, job.output)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{reason} {count}" for reason, count in sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
+def _clean_exit(stats: Stats, max_failure_share: float, output: str) -> int:
+    """The exit code of a finished run, with one line on stderr saying why when it is not 0."""
+    first = stats.first_failure
+    example = f"; first: {first.source}: {first.reason}" + (f" ({first.detail})" if first.detail else "") \
+        if first is not None else ""
     missing = stats.dropped.get("not_found", 0)
     if missing:
-        print(f"newsclean clean: {missing} input path(s) not found (see the log above)", file=sys.stderr)
+        unread = "; nothing could be read, so the output was not written" if stats.nothing_read else ""
+        print(f"newsclean clean: {missing} input path(s) not found, first: "
+              f"{stats.first_failures['not_found'].source}{unread}", file=sys.stderr)
         return EXIT_INPUT
+    if stats.nothing_read:
+        what = (f"all {stats.pages_read} page(s) failed ({_counts(stats.failures)}){example}" if stats.pages_read
+                else "the inputs hold no page to clean")
+        written = "" if output == "-" else f"; {output} not written"
+        print(f"newsclean clean: nothing could be read: {what}{written}", file=sys.stderr)
+        return EXIT_NOTHING
+    if stats.failure_share > max_failure_share:
+        print(f"newsclean clean: {stats.failed} of {stats.pages_read} pages failed ({stats.failure_share:.0%}, over "
+              f"--max-failure-share {max_failure_share:g}): {_counts(stats.failures)}{example}", file=sys.stderr)
+        return EXIT_FAILURES
     return EXIT_OK
+
+
+def _closed_pipe() -> int:
+    """stdout's reader went away: no more output, no message (the flush at exit would fail too)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return EXIT_CLOSED_PIPE
 
 
 def _explain(args: argparse.Namespace) -> int:
@@ -197,9 +302,12 @@ def _explain(args: argparse.Namespace) -> int:
     try:
         explain_page(args.page, url=args.url, html_out=args.html, options=_core_options(args, True),
                      width=args.width, out=sys.stdout)
+        sys.stdout.flush()
     except ExplainError as exc:
         print(f"newsclean explain: {exc}", file=sys.stderr)
-        return EXIT_OUTPUT
+        return exc.code
+    except BrokenPipeError:
+        return _closed_pipe()
     return EXIT_OK
 
 

@@ -28,11 +28,13 @@ from typing import IO, Any
 
 from pipelines.core.cleaner import Cleaner, CleanOptions, Drop
 from pipelines.core.record import Record
-from pipelines.io.inputs import Inputs, Task, run_task
-from pipelines.io.writer import JsonlWriter, iter_lines, truncate_partial_line
-from pipelines.reasons import DUPLICATE_HASH
+from pipelines.io.inputs import Inputs, Task, in_shard, run_task
+from pipelines.io.output import Mode, OutputExists, OutputFile, plan, write_report
+from pipelines.io.writer import JsonlWriter, iter_lines
+from pipelines.reasons import DUPLICATE_HASH, FAILURE_REASONS
 from pipelines.run.dedup import Deduper, Verdict
 from pipelines.run.pool import ChunkPool
+from pipelines.run.progress import Progress
 from pipelines.run.stats import CountsSince, RunStats
 from pipelines.store.base import DedupStore
 
@@ -62,6 +64,32 @@ class Stats(RunStats):
     pool_restarts: int = 0
     jobs: int = 1
     elapsed: float = 0.0
+    #: the first page or input that failed, by reason (``FAILURE_REASONS``), for the messages
+    first_failures: dict[str, Drop] = field(default_factory=dict)
+
+    @property
+    def first_failure(self) -> Drop | None:
+        return next(iter(self.first_failures.values()), None)
+
+    @property
+    def failed(self) -> int:
+        """Pages and inputs that failed (``FAILURE_REASONS``), not the ones dropped on purpose."""
+        return sum(count for reason, count in self.dropped.items() if reason in FAILURE_REASONS)
+
+    @property
+    def failures(self) -> Counter[str]:
+        return Counter({reason: count for reason, count in self.dropped.items() if reason in FAILURE_REASONS})
+
+    @property
+    def nothing_read(self) -> bool:
+        """No page could be read: every input failed or there was none (inputs skipped because
+        ``--resume`` found them written, or in another ``--shard``, were read)."""
+        passed = self.skipped["resume"] + self.skipped["other_shard"]
+        return self.pages_read == self.failed and passed == 0
+
+    @property
+    def failure_share(self) -> float:
+        return self.failed / self.pages_read if self.pages_read else 0.0
 
     @property
     def pages_per_second(self) -> float:
@@ -73,6 +101,7 @@ class Stats(RunStats):
             "offline/pages_read": self.pages_read,
             "offline/records_written": self.records_written,
             "offline/dropped": self.dropped_total,
+            "offline/failed": self.failed,
         }
         out.update({f"offline/dropped/{k}": v for k, v in sorted(self.dropped.items())})
         out.update({f"offline/language/{k}": v for k, v in sorted(self.languages.items())})
@@ -126,6 +155,10 @@ class OutputError(Exception):
     """The output (or the rejects or stats file) cannot be written."""
 
 
+class StdoutClosed(Exception):
+    """``-o -`` and the reader of stdout went away (``| head``): the run stops quietly."""
+
+
 @dataclass
 class CleanJob:
     """Everything ``newsclean clean`` was asked to do."""
@@ -134,6 +167,9 @@ class CleanJob:
     output: str
     options: CleanOptions = field(default_factory=CleanOptions)
     run: RunOptions = field(default_factory=RunOptions)
+    #: what to do with an output (and rejects) file that exists: :mod:`pipelines.io.output`
+    mode: Mode = Mode.NEW
+    #: same as ``mode=Mode.RESUME``
     resume: bool = False
     rejects: str | None = None
     stats_file: str | None = None
@@ -143,23 +179,40 @@ class CleanJob:
     stdin: IO[str] | None = None
     #: (I, N): clean only shard I (0-based) of N, by a stable hash of each page's source
     shard: tuple[int, int] | None = None
+    _planned: list[OutputFile] | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.resume:
+            self.mode = Mode.RESUME
+        self.resume = self.mode is Mode.RESUME
+
+    def files(self) -> list[OutputFile]:
+        """The output (unless stdout) and rejects files as the mode has them written, planned at
+        the first call (the run's start); :class:`pipelines.io.output.OutputExists` when one
+        exists and the mode is ``new``."""
+        if self._planned is None:
+            planned = []
+            if self.output != "-":
+                planned.append(plan(self.output, self.mode, "output"))
+            if self.rejects:
+                planned.append(plan(self.rejects, self.mode, "rejects file"))
+            self._planned = planned
+        return self._planned
 
 
-def _open_append(path: str, resume: bool) -> IO[bytes]:
+def _open(file: OutputFile) -> IO[bytes]:
     try:
-        if resume and os.path.exists(path):
-            truncate_partial_line(path)
-            return open(path, "ab")
-        return open(path, "wb")
+        return file.open()  # OutputExists when a new file appeared since it was planned
     except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise OutputError(f"cannot write {file.path}: {exc.strerror or exc}") from exc
 
 
-def _done_sources(job: CleanJob, dedup: Deduper) -> set[str]:
-    """Sources already in the output (and in the rejects file), with the hashes written."""
+def _done_sources(paths: list[tuple[str, bool]], dedup: Deduper) -> set[str]:
+    """Sources already in the output (and in the rejects file), with the hashes written;
+    ``paths`` are (path, is the output) pairs."""
     done: set[str] = set()
-    for path, is_output in ((job.output, True), (job.rejects, False)):
-        if not path or not os.path.exists(path):
+    for path, is_output in paths:
+        if not os.path.exists(path):
             continue
         for value in iter_lines(path):
             source = value.get("source")
@@ -171,29 +224,42 @@ def _done_sources(job: CleanJob, dedup: Deduper) -> set[str]:
     return done
 
 
-def _progress(enabled: bool | None) -> Any:
-    show = sys.stderr.isatty() if enabled is None else enabled
-    if not show:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(unit=" pages", file=sys.stderr, dynamic_ncols=True, smoothing=0.1, mininterval=0.5)
-
-
 def run_clean(job: CleanJob, on_result: Callable[[Result], None] | None = None) -> Stats:
-    """Run a clean job to the end; raises :class:`OutputError` if the output cannot be written."""
+    """Run a clean job to the end. Raises :class:`pipelines.io.output.OutputExists` before
+    anything runs when an output exists and the mode does not say what to do with it,
+    :class:`OutputError` if an output cannot be written, :class:`StdoutClosed` when stdout is the
+    output and its reader went away.
+
+    When the run ends, the output and rejects files are in place (a new or replaced one renamed
+    from its ``.partial``), except when nothing could be read (:attr:`Stats.nothing_read`): then
+    the output is not created or replaced (the rejects and stats files say why). When it stops
+    early (an exception, Ctrl-C), the lines so far stay where they were written, for ``--resume``.
+    """
     started = time.monotonic()
     stats = Stats(jobs=max(1, job.run.jobs))
     to_stdout = job.output == "-"
+    files = job.files()
+    output_file = None if to_stdout else files[0]
+    rejects_file = files[-1] if job.rejects else None
     if job.state is not None:  # where a pending claim's line is looked for if the run is killed
-        job.state.targets = [] if to_stdout else [os.path.abspath(job.output)]
+        job.state.targets = [] if output_file is None else [os.path.abspath(output_file.write_path)]
     dedup = Deduper(job.state)
-    done = _done_sources(job, dedup) if job.resume else set()
-    out = sys.stdout.buffer if to_stdout else _open_append(job.output, job.resume)
-    rejects_stream = _open_append(job.rejects, job.resume) if job.rejects else None
+    done: set[str] = set()
+    if job.mode is Mode.RESUME:
+        done = _done_sources([(file.write_path, file is output_file) for file in files], dedup)
+    opened: list[tuple[OutputFile, IO[bytes]]] = []
+    try:
+        for file in files:
+            opened.append((file, _open(file)))
+    except (OutputError, OutputExists):
+        for _, stream in opened:
+            stream.close()
+        raise
+    out = sys.stdout.buffer if output_file is None else opened[0][1]
+    rejects_stream = opened[-1][1] if rejects_file is not None else None
     writer = JsonlWriter(out)
     rejects = JsonlWriter(rejects_stream) if rejects_stream else None
-    own = [path for path in (job.output, job.rejects) if path and path != "-"]
+    own = [path for file in files for path in (file.path, file.write_path)]
     inputs = Inputs(job.inputs, max_page_bytes=job.options.max_page_bytes, text_field=job.text_field,
                     stdin=job.stdin, exclude=own, shard=job.shard)
 
@@ -205,18 +271,35 @@ def run_clean(job: CleanJob, on_result: Callable[[Result], None] | None = None) 
             yield task
 
     def reject(result: Drop) -> None:
+        if result.reason in FAILURE_REASONS:
+            stats.first_failures.setdefault(result.reason, result)
         if rejects is not None:
-            rejects.write({"source": result.source, "url": result.url or None, "reason": result.reason,
-                           "detail": result.detail})
+            try:
+                rejects.write({"source": result.source, "url": result.url or None, "reason": result.reason,
+                               "detail": result.detail})
+            except OSError as exc:
+                raise OutputError(f"cannot write {job.rejects}: {exc.strerror or exc}") from exc
 
     def write_record(record: Record) -> None:
         try:
             writer.write(record)
+        except BrokenPipeError as exc:
+            if to_stdout:
+                raise StdoutClosed from exc
+            raise OutputError(f"cannot write {job.output}: {exc.strerror or exc}") from exc
         except OSError as exc:
             raise OutputError(f"cannot write {job.output}: {exc.strerror or exc}") from exc
 
-    bar = _progress(job.run.progress)
+    progress = Progress(job.run.progress)
+    if progress.shown and job.stdin is None:
+        shard = job.shard
+
+        def counted(source: str) -> bool:
+            return source not in done and (shard is None or in_shard(source, *shard))
+
+        progress.count_in_background(job.inputs, exclude=own, keep=counted)
     cleaned = results(pending(), job.options, job.run, stats)
+    finished = False
     try:
         for result in cleaned:
             stats.read(result)
@@ -234,25 +317,32 @@ def run_clean(job: CleanJob, on_result: Callable[[Result], None] | None = None) 
                     stats.write(result)
             if on_result is not None:
                 on_result(result)
-            if bar is not None:
-                bar.set_postfix_str(f"drops {stats.pages_read - stats.records_written}", refresh=False)
-                bar.update(1)
+            progress.update(stats.pages_read - stats.records_written)
+        finished = True
     finally:
         cleaned.close()  # stops the worker pool now, whether the run ended or failed
-        if bar is not None:
-            bar.close()
-        if not to_stdout:
-            out.close()
-        if rejects_stream is not None:
-            rejects_stream.close()
+        progress.close()
         stats.skipped.update(inputs.skipped)
         stats.elapsed = time.monotonic() - started
+        if not finished:  # the lines so far stay where they are, for --resume
+            for _, stream in opened:
+                try:
+                    stream.close()
+                except OSError:
+                    logger.warning("cannot close %s", stream.name)
+    for file, stream in opened:
+        try:
+            if stats.nothing_read and file is output_file:
+                file.discard(stream)
+            else:
+                file.commit(stream)
+        except OSError as exc:
+            raise OutputError(f"cannot write {file.path}: {exc.strerror or exc}") from exc
     if job.stats_file:
         import orjson
 
         try:
-            with open(job.stats_file, "wb") as stream:
-                stream.write(orjson.dumps(stats.as_dict(), option=orjson.OPT_INDENT_2) + b"\n")
+            write_report(job.stats_file, orjson.dumps(stats.as_dict(), option=orjson.OPT_INDENT_2) + b"\n")
         except OSError as exc:
             raise OutputError(f"cannot write {job.stats_file}: {exc.strerror or exc}") from exc
     return stats

@@ -144,12 +144,14 @@ def test_offline_run_killed_at_random_moments_then_resumed(tmp_path: Path) -> No
     expected = whole_records(reference)
     assert len(expected) == len(list(CORPUS.glob("*/*/input.html")))
     out, state = tmp_path / "out.jsonl", tmp_path / "state"
+    partial = tmp_path / "out.jsonl.partial"  # a new output's lines, until the run ends and renames it
     kills = []
     for run in range(KILLS + 1):
         args = clean_command(out, state, "-j", "2", *(["--resume"] if run else []))
         process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         if run < KILLS:
-            kill = kill_at_random_moment(process, out, rng, len(expected) - lines_of(out), start_window=0.6,
+            live = out if out.exists() and not partial.exists() else partial
+            kill = kill_at_random_moment(process, live, rng, len(expected) - lines_of(live), start_window=0.6,
                                          extra=0.05)
             kills.append(kill)
             assert process.stderr is not None
@@ -167,6 +169,7 @@ def test_offline_run_killed_at_random_moments_then_resumed(tmp_path: Path) -> No
     while time.monotonic() < deadline and any(alive(p) for p in family):
         time.sleep(0.2)
     assert [p for p in family if alive(p)] == []
+    assert not partial.exists()
     records = whole_records(out)  # whole lines only (a cut line was repaired before appending)
     assert canonical(records) == canonical(expected)  # nothing lost, nothing twice, same bytes
     hashes, _, pending = state_rows(state)

@@ -10,24 +10,13 @@ import time
 from pathlib import Path
 
 import orjson
-from support.offline import many_pages, read_jsonl
+from support.offline import count_lines, many_pages, read_jsonl, wait_for_lines
 
 PAGE_COUNT = 150
 
 
 def command(*args: str) -> list[str]:
     return [sys.executable, "-m", "pipelines.cli", "clean", "--no-progress", *args]
-
-
-def count_lines(path: Path) -> int:
-    return path.read_bytes().count(b"\n") if path.exists() else 0
-
-
-def wait_for_lines(process: subprocess.Popen[bytes], path: Path, lines: int) -> None:
-    """Wait (up to a generous bound) until ``path`` has ``lines`` lines, while the process runs."""
-    deadline = time.monotonic() + 300
-    while count_lines(path) < lines and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
 
 
 def children(pid: int) -> list[int]:
@@ -53,16 +42,18 @@ def test_resume_after_sigkill_gives_the_uninterrupted_output(tmp_path: Path) -> 
     assert count_lines(full) == PAGE_COUNT
 
     out = tmp_path / "out.jsonl"
+    partial = tmp_path / "out.jsonl.partial"  # where a new output's lines go until the run ends
     process = subprocess.Popen(command(str(corpus), "-o", str(out), "-j", "1", "--ordered"),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for_lines(process, out, 20)
+    wait_for_lines(process, partial, 20)
     assert process.poll() is None, "the run ended before it could be killed"
     process.send_signal(signal.SIGKILL)
     assert process.wait() == -signal.SIGKILL
-    written = count_lines(out)
+    assert not out.exists()
+    written = count_lines(partial)
     assert 20 <= written < PAGE_COUNT
     # as if the kill had landed inside a write: half a record at the end
-    with open(out, "ab") as stream:
+    with open(partial, "ab") as stream:
         stream.write(full.read_bytes().splitlines(keepends=True)[written][:40])
 
     stats = tmp_path / "stats.json"
@@ -72,6 +63,7 @@ def test_resume_after_sigkill_gives_the_uninterrupted_output(tmp_path: Path) -> 
     data = orjson.loads(stats.read_bytes())
     assert data["offline/skipped/resume"] == written
     assert data["offline/records_written"] == PAGE_COUNT - written
+    assert not partial.exists()  # renamed into place at the end
     resumed = read_jsonl(out)  # no partial line anywhere
     assert len(resumed) == PAGE_COUNT
     assert resumed[:written] == read_jsonl(full)[:written]
@@ -92,7 +84,7 @@ def test_a_killed_worker_does_not_stop_the_run(tmp_path: Path) -> None:
     process = subprocess.Popen(command(str(corpus), "-o", str(out), "-j", "2", "--ordered", "--stats", str(stats),
                                        "--rejects", str(rejects)),
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    wait_for_lines(process, out, 10)
+    wait_for_lines(process, tmp_path / "out.jsonl.partial", 10)
     assert process.poll() is None, "the run ended before a worker could be killed"
     # workers are the grandchildren of the run (children of the forkserver)
     workers = [grandchild for child in children(process.pid) for grandchild in children(child)]
@@ -111,15 +103,17 @@ def test_interrupt_exits_130_with_whole_lines_and_resume_completes(tmp_path: Pat
     corpus = tmp_path / "corpus"
     many_pages(corpus, PAGE_COUNT)
     out = tmp_path / "out.jsonl"
+    partial = tmp_path / "out.jsonl.partial"
     process = subprocess.Popen(command(str(corpus), "-o", str(out), "-j", "2", "--ordered"),
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    wait_for_lines(process, out, 10)
+    wait_for_lines(process, partial, 10)
     assert process.poll() is None, "the run ended before it could be interrupted"
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=600)
     assert process.returncode == 130, stderr.decode()
-    assert b"--resume" in stderr
-    written = len(read_jsonl(out))  # whole lines only
+    assert b"--resume" in stderr and str(partial).encode() in stderr
+    assert not out.exists()
+    written = len(read_jsonl(partial))  # whole lines only
     assert written < PAGE_COUNT
     subprocess.run(command(str(corpus), "-o", str(out), "-j", "2", "--resume", "--ordered", "-q"), check=True)
     records = read_jsonl(out)
@@ -131,8 +125,9 @@ def test_output_inside_an_input_folder_is_not_read_back(tmp_path: Path) -> None:
     many_pages(corpus, 3)
     out = corpus / "out.jsonl"
     stats = tmp_path / "stats.json"
-    for _ in range(2):  # the second run finds the first run's output in the folder
-        subprocess.run(command(str(corpus), "-o", str(out), "-j", "1", "-q", "--stats", str(stats)), check=True)
+    for flags in ([], ["--force"]):  # the second run finds the first run's output in the folder
+        subprocess.run(command(str(corpus), "-o", str(out), "-j", "1", "-q", "--stats", str(stats), *flags),
+                       check=True)
     assert len(read_jsonl(out)) == 3
     data = orjson.loads(stats.read_bytes())
     assert data["offline/skipped/own_output"] == 1
@@ -211,11 +206,12 @@ def test_interrupt_does_not_wait_for_a_stuck_worker(tmp_path: Path) -> None:
             time.sleep(0.05)
         stuck = [p for p in holders(fifo) if p != os.getpid()]
         assert stuck and process.poll() is None
-        wait_for_lines(process, out, 4)  # every page before the pipe is written (ordered)
+        partial = tmp_path / "out.jsonl.partial"
+        wait_for_lines(process, partial, 4)  # every page before the pipe is written (ordered)
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=300)
     finally:
         os.close(holder)
     assert process.returncode == 130, stderr.decode()
-    assert len(read_jsonl(out)) == 4
+    assert len(read_jsonl(partial)) == 4
     assert not any(Path(f"/proc/{pid}").exists() and pid in holders(fifo) for pid in stuck)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import io
+import subprocess
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -80,3 +82,15 @@ def many_pages(folder: Path, count: int) -> None:
         page.write_text(template.replace("</article>", extra + "</article>"), encoding="utf-8")
         page.with_name(page.name + ".meta.json").write_text(
             orjson.dumps({"url": f"https://gazette.example/p/{number}", "fetched_at": "2024-03-04T08:30:00Z"}).decode())
+
+
+# -- real runs --------------------------------------------------------------------------------------
+def count_lines(path: Path) -> int:
+    return path.read_bytes().count(b"\n") if path.exists() else 0
+
+
+def wait_for_lines(process: subprocess.Popen[bytes], path: Path, lines: int) -> None:
+    """Wait (up to a generous bound) until ``path`` has ``lines`` lines, while the process runs."""
+    deadline = time.monotonic() + 300
+    while count_lines(path) < lines and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)

@@ -64,9 +64,15 @@ def test_rejects_still_exit_0_with_summary_and_no_progress_bar(tmp_path: Path) -
 
 
 def test_progress_bar_when_asked(tmp_path: Path) -> None:
-    result = newsclean("clean", str(PAGES), "-o", str(tmp_path / "out.jsonl"), "--progress", "-q")
+    # a folder: counted by a first walk, so the bar has a total (a percentage and an ETA)
+    result = newsclean("clean", str(PAGES), "-o", str(tmp_path / "out.jsonl"), "--progress", "-q", "-j", "1")
     assert result.returncode == 0
-    assert "5 pages [" in result.stderr and "pages/s" in result.stderr and "drops 1]" in result.stderr  # ferry-copy
+    assert "100%" in result.stderr and "| 5/5 [" in result.stderr and "drops 1]" in result.stderr  # ferry-copy
+    # paths on stdin are read once: a count and a rate, no total
+    listed = "\n".join(str(p) for p in sorted(PAGES.rglob("*")) if p.is_file() and not p.name.endswith(".json"))
+    result = newsclean("clean", "-", "-o", str(tmp_path / "out2.jsonl"), "--progress", "-q", "-j", "1", stdin=listed)
+    assert result.returncode == 0
+    assert "5 pages [" in result.stderr and "pages/s" in result.stderr and "%" not in result.stderr
 
 
 def test_paths_on_stdin_and_output_on_stdout() -> None:
@@ -83,7 +89,7 @@ def test_debug_flag_and_limits(tmp_path: Path) -> None:
     assert "removed_text" in record and "wp_respond" in record["removed_text"]
     rejects = tmp_path / "rejects.jsonl"
     assert newsclean("clean", str(FERRY), "-o", str(out), "--max-page-bytes", "100", "--rejects", str(rejects),
-                     "-q").returncode == 0
+                     "-q", "--force").returncode == 0
     assert read_jsonl(out) == []
     assert [r["reason"] for r in read_jsonl(rejects)] == ["too_large"]
 

@@ -67,7 +67,7 @@ def test_explain_command_with_url_option(tmp_path: Path) -> None:
     assert html.exists()
     missing = subprocess.run([sys.executable, "-m", "pipelines.cli", "explain", str(tmp_path / "nope.html")],
                              capture_output=True, text=True)
-    assert missing.returncode == 1 and "no such file" in missing.stderr
+    assert missing.returncode == 3 and "no such file" in missing.stderr
 
 
 def test_shorten() -> None:
@@ -92,4 +92,85 @@ def test_explain_a_warc_record_by_its_source(tmp_path: Path) -> None:
     # a request record is no page
     bad = subprocess.run([sys.executable, "-m", "pipelines.cli", "explain", f"warc:{warc}#0"],
                          capture_output=True, text=True)
-    assert bad.returncode == 1 and "not an HTML response record" in bad.stderr
+    assert bad.returncode == 4 and "is not an HTML page" in bad.stderr
+
+
+IRIS = Path(__file__).resolve().parents[2] / "fixtures" / "corpus" / "fr" / \
+    "24-iris2-l-europe-lance-sa-constellation-de-satelli" / "input.html"
+
+
+def norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_explain_html_marks_what_the_extractor_kept_and_dropped(tmp_path: Path) -> None:
+    html = tmp_path / "iris.html"
+    explanation = explain_page(str(IRIS), html_out=str(html), out=io.StringIO(), options=CleanOptions(debug=True))
+    tree = document_fromstring(html.read_bytes())
+    record = norm(explanation.text) + "\n" + norm(explanation.title or "")
+
+    def verdict(text: str) -> str | None:
+        [element] = [el for el in tree.xpath("//*[@data-newsclean-extractor]") if norm(el.text_content()) == text]
+        return element.get("data-newsclean-extractor")
+
+    # what trafilatura left out, which no rule of ours names, is marked as such
+    for boilerplate in ("Temps de lecture : 6 min", "Voir les 10 commentaires", "Actualités", "Mentions légales",
+                        "Les plus lus"):
+        assert boilerplate not in record
+        assert verdict(boilerplate) == "dropped"
+    assert verdict("Ariane 6 en chiffres") == "kept"
+    # every mark agrees with the record: a kept block's text is in it, a dropped block's is not
+    kept = tree.xpath("//*[@data-newsclean-extractor='kept']")
+    dropped = tree.xpath("//*[@data-newsclean-extractor='dropped']")
+    assert len(kept) >= 10 and len(dropped) >= 10
+    assert all(norm(el.text_content()) in record for el in kept if not el.xpath(".//*[@data-newsclean-rule]"))
+    assert not any(norm(el.text_content()) in record for el in dropped)
+    assert all("dropped by the extractor" in el.get("title") for el in dropped)
+    # our rules' removals carry their rule, category and note as a title, and are in the legend
+    legend = tree.get_element_by_id("newsclean-legend")
+    listed = {li.get("data-rule"): li for li in legend.xpath(".//li[@data-rule]")}
+    for removal in explanation.removals:
+        assert removal.rule in listed
+        assert f"{removal.category} · {removal.rule}" in listed[removal.rule].text_content()
+        assert removal.note in listed[removal.rule].text_content()
+    for element in tree.xpath("//*[@data-newsclean-rule]"):
+        rule, category = element.get("data-newsclean-rule"), element.get("data-newsclean-category")
+        assert element.get("title").startswith(f"{category} · {rule} (")
+        assert rule in listed
+    keys = {li.get("data-key"): li.text_content() for li in legend.xpath(".//li[@data-key]")}
+    assert set(keys) == {"element", "line", "dropped", "kept"}
+    assert f"({len(dropped)} blocks)" in keys["dropped"]
+
+
+def test_loose_text_and_inline_elements_are_units_of_their_own() -> None:
+    from pipelines.cli.annotate import EXTRACTOR_ATTR, mark_extraction
+
+    body = document_fromstring(
+        "<html><body><div><p>The ferry returns to the harbour this spring after repairs.</p>Menu text"
+        "<a href='#'>Voir les 4 commentaires</a><p>Another <b>kept</b> sentence of the article.</p>"
+        "<div class='ad' data-newsclean-rule='ad_slot_class'>Publicité</div> tail words</div></body></html>"
+    ).find("body")
+    kept, dropped = mark_extraction(body, ["The ferry returns to the harbour this spring after repairs.\n"
+                                           "Another kept sentence of the article."])
+    marks = {norm(el.text_content()): el.get(EXTRACTOR_ATTR) for el in body.iter() if el.get(EXTRACTOR_ATTR)}
+    assert marks == {
+        "The ferry returns to the harbour this spring after repairs.": "kept",
+        "Menu text": "dropped",  # loose text, wrapped in a span to carry the mark
+        "Voir les 4 commentaires": "dropped",
+        "Another kept sentence of the article.": "kept",
+        "tail words": "dropped",
+    }
+    assert (kept, dropped) == (2, 3)
+    assert body.xpath("//*[@data-newsclean-rule]")[0].get(EXTRACTOR_ATTR) is None  # a rule's mark stays alone
+
+
+def test_a_page_too_deep_or_unreadable_is_not_rendered_back(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.html"
+    deep.write_text("<html><body>" + "<div>" * 100_000 + "x", encoding="utf-8")
+    for page in (deep, OFFLINE / "broken" / "image.html"):
+        html = tmp_path / "annotated.html"
+        out = io.StringIO()
+        explanation = explain_page(str(page), html_out=str(html), out=out, options=CleanOptions(debug=True))
+        assert explanation.drop is not None
+        assert f"no annotated page: a page dropped as {explanation.drop.reason}" in out.getvalue()
+        assert not html.exists()

@@ -32,6 +32,9 @@ def clean(tmp_path: Path, inputs: Sequence[str | Path], name: str = "out", **kw:
     rejects = tmp_path / f"{name}.rejects.jsonl"
     job = CleanJob(inputs=[str(x) for x in inputs], output=str(out), rejects=str(rejects), run=run, **kw)
     stats = run_clean(job)
+    if stats.nothing_read:  # then no output is created (an earlier one would stay as it was)
+        assert not out.exists()
+        return [], read_jsonl(rejects), stats
     return read_jsonl(out), read_jsonl(rejects), stats
 
 

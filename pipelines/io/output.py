@@ -1,0 +1,143 @@
+"""Where ``newsclean clean`` writes: an output file (or the rejects file) is never lost by accident.
+
+What happens to a file that already exists is said by the run's *mode*:
+
+``new`` (the default)
+    the file must not exist (nor ``FILE.partial``): :class:`OutputExists` otherwise, which the
+    command reports as a usage error (exit 2) before anything runs.
+``force``
+    the file is replaced, at the end of the run.
+``append``
+    records are added to the end of the file, in place (a partial last line, left by a killed
+    run, is cut first); no input is skipped.
+``resume``
+    the run goes on where a killed or interrupted run stopped: inputs whose ``source`` is already
+    in the file are skipped and the rest appended.
+
+A new or replaced file is written as ``FILE.partial`` in the same folder and renamed to ``FILE``
+when the run ends (:meth:`OutputFile.commit`, after an ``fsync``), so a run killed half-way leaves
+an earlier ``FILE`` as it was, and its lines in ``FILE.partial``, which ``--resume`` picks up:
+it goes on appending to ``FILE.partial`` and renames it at the end. When both exist, the
+``.partial`` one is the newer run's (a killed ``--force`` run). ``--append`` writes in place and so
+does ``--resume`` of a finished file: there is nothing to protect, the earlier lines are kept.
+
+The stats file is a report of one run: it is always replaced, written whole to ``FILE.partial``
+and renamed (:func:`write_report`), so a reader never sees half of it.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from dataclasses import dataclass
+from typing import IO
+
+from pipelines.io.writer import truncate_partial_line
+
+PARTIAL_SUFFIX = ".partial"
+
+
+class Mode(enum.Enum):
+    NEW = "new"
+    FORCE = "force"
+    APPEND = "append"
+    RESUME = "resume"
+
+
+class OutputExists(Exception):
+    """The file (or its ``.partial``) exists and the mode does not say what to do with it."""
+
+
+def partial_path(path: str) -> str:
+    """Where a new or replaced ``path`` is written until the run ends."""
+    return path + PARTIAL_SUFFIX
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    """One output of a run: the file the user named, and where its lines go meanwhile."""
+
+    #: the path the user gave
+    path: str
+    #: where lines are written during the run: ``path`` itself, or ``path.partial``
+    write_path: str
+    #: the run goes on after lines already in ``write_path`` (resume, append): open for appending
+    keep: bool
+    #: ``write_path`` must not exist when it is opened (a new output: another run started at the
+    #: same moment loses the race with :class:`OutputExists`)
+    exclusive: bool = False
+
+    @property
+    def renamed(self) -> bool:
+        """Is ``write_path`` renamed to ``path`` at the end?"""
+        return self.write_path != self.path
+
+    def open(self) -> IO[bytes]:
+        """Open :attr:`write_path`: for appending after its last whole line, or new and empty."""
+        if self.keep and os.path.exists(self.write_path):
+            truncate_partial_line(self.write_path)
+            return open(self.write_path, "ab")
+        if self.exclusive:
+            try:
+                return open(self.write_path, "xb")
+            except FileExistsError:
+                raise OutputExists(f"{self.write_path} exists: another run writes {self.path}") from None
+        return open(self.write_path, "wb")
+
+    def commit(self, stream: IO[bytes]) -> None:
+        """The run ended: the lines are on disk and, for a new or replaced file, in place."""
+        stream.flush()
+        os.fsync(stream.fileno())
+        stream.close()
+        if self.renamed:
+            os.replace(self.write_path, self.path)
+
+    def discard(self, stream: IO[bytes]) -> None:
+        """The run read nothing: a new or replaced output is not created (an earlier one stays),
+        and the ``.partial`` of an earlier run that did not end, which ``--resume`` went on
+        from, stays as it was for the next ``--resume``."""
+        stream.close()
+        if self.renamed and not self.keep:
+            os.unlink(self.write_path)
+
+
+def plan(path: str, mode: Mode, what: str = "output") -> OutputFile:
+    """The :class:`OutputFile` for ``path`` in ``mode``; :class:`OutputExists` when ``mode`` is
+    ``new`` and ``path`` (or a ``.partial`` of a run that did not end) exists, or when ``mode`` is
+    ``append`` and such a ``.partial`` exists. ``what`` names the file in the message."""
+    partial = partial_path(path)
+    if os.path.isdir(path):
+        raise OutputExists(f"{path} is a folder: the {what} is a file")
+    if mode is Mode.NEW:
+        if os.path.exists(path):
+            raise OutputExists(f"{path} exists: --resume goes on from it, --append adds to it, --force replaces it")
+        if os.path.exists(partial):
+            raise OutputExists(f"{partial} exists (the {what} of a run that did not end): --resume goes on from it, "
+                               f"--force starts again")
+        return OutputFile(path, partial, keep=False, exclusive=True)
+    if mode is Mode.FORCE:
+        return OutputFile(path, partial, keep=False)
+    if mode is Mode.APPEND:
+        if os.path.exists(partial):
+            raise OutputExists(f"{partial} exists (the {what} of a run that did not end): --resume goes on from it, "
+                               f"--force starts again")
+        return OutputFile(path, path, keep=True)
+    # resume: the newest lines are in the .partial of a killed run when there is one
+    if os.path.exists(partial):
+        return OutputFile(path, partial, keep=True)
+    if os.path.exists(path):
+        return OutputFile(path, path, keep=True)
+    return OutputFile(path, partial, keep=False)
+
+
+def write_report(path: str, data: bytes) -> None:
+    """Replace ``path`` with ``data`` whole: written to ``path.partial``, then renamed."""
+    partial = partial_path(path)
+    with open(partial, "wb") as stream:
+        stream.write(data)
+        stream.flush()
+        os.fsync(stream.fileno())
+    os.replace(partial, path)
+
+
+__all__ = ["PARTIAL_SUFFIX", "Mode", "OutputExists", "OutputFile", "partial_path", "plan", "write_report"]
