@@ -112,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     clean.add_argument("--resume", action="store_true",
                        help="append to OUT, skipping inputs whose source is already in OUT (or in --rejects)")
     clean.add_argument("--state", metavar="DIR", help="persistent dedup store shared with scheduled crawls")
+    clean.add_argument("--near-duplicates", choices=("drop", "mark", "off"), default="drop", metavar="POLICY",
+                       help="drop (default), mark (write with near_duplicate_of) or off: records whose text is "
+                            "nearly that of a record written earlier (also in --state)")
     clean.add_argument("--stats", metavar="FILE", help="write the run's counters as JSON")
     clean.add_argument("--rejects", metavar="FILE", help="write one JSON line per dropped or failed page")
     clean.add_argument("--debug", action="store_true", help="keep the removed text per rule in each record")
@@ -170,6 +173,7 @@ def _clean(args: argparse.Namespace) -> int:
         state=state,
         stdin=sys.stdin if "-" in args.inputs else None,
         shard=args.shard,
+        near=args.near_duplicates,
     )
     try:
         stats = run_clean(job)

@@ -147,16 +147,26 @@ class MemoryIndex:
         self.ids: list[str] = []
         self.bands: dict[bytes, list[int]] = {}
 
+        self.refs: dict[str, int] = {}
+
     def find(self, sig: Signature) -> Match | None:
         refs = sorted({ref for key in sig.bands for ref in self.bands.get(key, ())})
-        return best(((self.ids[ref], self.values[ref]) for ref in refs), sig.values, self.threshold)
+        return best(((self.ids[ref], self.values[ref]) for ref in refs if self.values[ref]), sig.values,
+                    self.threshold)
 
-    def add(self, sig: Signature, first_id: str) -> None:
+    def add(self, sig: Signature, first_id: str, content_hash: str) -> None:
         ref = len(self.values)
         self.values.append(sig.values)
         self.ids.append(first_id)
+        self.refs[content_hash] = ref
         for key in sig.bands:
             self.bands.setdefault(key, []).append(ref)
+
+    def discard(self, content_hash: str) -> None:
+        """Forget the signature of a record whose line could not be written."""
+        ref = self.refs.pop(content_hash, None)
+        if ref is not None:
+            self.values[ref] = b""
 
 
 def mark(record: dict[str, Any], match: Match | None) -> dict[str, Any]:

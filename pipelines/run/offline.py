@@ -30,7 +30,7 @@ from pipelines.core.cleaner import Cleaner, CleanOptions, Drop
 from pipelines.core.record import Record
 from pipelines.io.inputs import Inputs, Task, run_task
 from pipelines.io.writer import JsonlWriter, iter_lines, truncate_partial_line
-from pipelines.reasons import DUPLICATE_HASH
+from pipelines.reasons import DUPLICATE_HASH, NEAR_DUPLICATE
 from pipelines.run.dedup import Deduper, Verdict
 from pipelines.run.pool import ChunkPool
 from pipelines.run.stats import CountsSince, RunStats
@@ -79,6 +79,7 @@ class Stats(RunStats):
         out.update({f"offline/removed/{k}": v for k, v in sorted(self.removed.items())})
         out.update({f"offline/skipped/{k}": v for k, v in sorted(self.skipped.items())})
         out.update({f"offline/steps/{k}": v for k, v in sorted(self.steps.items())})
+        out["offline/near_duplicates_marked"] = self.near_marked
         out["offline/pool_restarts"] = self.pool_restarts
         out["offline/jobs"] = self.jobs
         out["offline/elapsed_seconds"] = round(self.elapsed, 3)
@@ -143,6 +144,8 @@ class CleanJob:
     stdin: IO[str] | None = None
     #: (I, N): clean only shard I (0-based) of N, by a stable hash of each page's source
     shard: tuple[int, int] | None = None
+    #: near-duplicate policy: ``drop``, ``mark`` or ``off`` (:mod:`pipelines.run.neardup`)
+    near: str = "drop"
 
 
 def _open_append(path: str, resume: bool) -> IO[bytes]:
@@ -167,7 +170,7 @@ def _done_sources(job: CleanJob, dedup: Deduper) -> set[str]:
                 done.add(source)
             digest = value.get("content_hash")
             if is_output and isinstance(digest, str):
-                dedup.restore(digest, value.get("url") or value.get("canonical_url") or "")
+                dedup.restore(digest, value.get("url") or value.get("canonical_url") or "", value)
     return done
 
 
@@ -187,7 +190,7 @@ def run_clean(job: CleanJob, on_result: Callable[[Result], None] | None = None) 
     to_stdout = job.output == "-"
     if job.state is not None:  # where a pending claim's line is looked for if the run is killed
         job.state.targets = [] if to_stdout else [os.path.abspath(job.output)]
-    dedup = Deduper(job.state)
+    dedup = Deduper(job.state, near=job.near)
     done = _done_sources(job, dedup) if job.resume else set()
     out = sys.stdout.buffer if to_stdout else _open_append(job.output, job.resume)
     rejects_stream = _open_append(job.rejects, job.resume) if job.rejects else None
@@ -224,7 +227,12 @@ def run_clean(job: CleanJob, on_result: Callable[[Result], None] | None = None) 
                 reject(result)
             else:
                 verdict = dedup.write(result, write_record)
-                if verdict is not Verdict.NEW:
+                if verdict is Verdict.NEAR_DUPLICATE and dedup.match is not None:
+                    detail = f"near-duplicate of {dedup.match.first_id} (similarity {dedup.match.similarity:.3f})"
+                    result = Drop(NEAR_DUPLICATE, result["source"], result["url"] or "", detail)
+                    stats.drop(NEAR_DUPLICATE)
+                    reject(result)
+                elif verdict is not Verdict.NEW:
                     detail = ("claimed in --state" if verdict is Verdict.DUPLICATE_IN_STORE
                               else f"same text as an earlier record ({result['content_hash'][:19]}…)")
                     result = Drop(DUPLICATE_HASH, result["source"], result["url"] or "", detail)
@@ -232,6 +240,8 @@ def run_clean(job: CleanJob, on_result: Callable[[Result], None] | None = None) 
                     reject(result)
                 else:
                     stats.write(result)
+                    if dedup.match is not None:
+                        stats.mark_near()
             if on_result is not None:
                 on_result(result)
             if bar is not None:
