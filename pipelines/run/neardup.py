@@ -100,7 +100,11 @@ def signature(text: str) -> Signature | None:
     tokens = shingles(text)
     if not tokens:
         return None
-    values = _minhash()(tokens)
+    return from_values(_minhash()(tokens))
+
+
+def from_values(values: list[int]) -> Signature:
+    """The signature of :data:`NUM_PERM` 32-bit MinHash values."""
     raw = struct.pack(f"<{NUM_PERM}I", *values)
     bands = tuple(
         bytes((band,)) + hashlib.blake2b(raw[band * ROWS * 4:(band + 1) * ROWS * 4], digest_size=7).digest()
@@ -180,6 +184,7 @@ def mark(record: dict[str, Any], match: Match | None) -> dict[str, Any]:
 
 __all__ = [
     "BANDS", "DEFAULT_POLICY", "MARK_FIELDS", "NUM_PERM", "POLICIES", "ROWS", "SHINGLE", "SIGNATURE_BYTES",
-    "THRESHOLD", "Match", "MemoryIndex", "Signature", "algorithm", "best", "doc_ref", "mark", "shingles",
+    "THRESHOLD", "Match", "MemoryIndex", "Signature", "algorithm", "best", "doc_ref", "from_values", "mark",
+    "shingles",
     "signature", "similarity",
 ]
