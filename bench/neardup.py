@@ -19,7 +19,8 @@ Positives (near-duplicates, should be caught)
 
 Negatives (different articles, should be kept)
 
-* ``same_site``: two different articles of the same host;
+* ``same_site``: two different articles of the same host (two captures of one URL are one article,
+  not a pair);
 * ``shared_quote``: two different articles of a host that quote the same paragraph;
 * ``live_blog``: two updates of a live blog: the same heading paragraph, different entries.
 
@@ -145,8 +146,8 @@ def make_pairs(docs: list[dict[str, Any]], seed: int,
             continue
         for i in range(len(group)):
             a, b = group[i], group[(i + 1) % len(group)]
-            if a is b or (len(group) == 2 and i == 1):
-                continue
+            if a is b or (len(group) == 2 and i == 1) or a.get("url") == b.get("url"):
+                continue  # one pair once; the same URL twice is one article (captured twice), not two
             text_a, text_b = "\n".join(a["paras"]), "\n".join(b["paras"])
             pairs.append(("same_site", False, text_a, text_b))
             quote = rng.choice(other(a)["paras"])
