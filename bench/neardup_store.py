@@ -1,7 +1,7 @@
 """Near-duplicate store cost: size per million first copies, and lookup time from 10k to 1M stored.
 
     .venv/bin/python bench/neardup_store.py [--store sqlite|redis|both] [--sizes 10000,100000,1000000]
-                                            [--probes 2000] [--url redis://…] [--json FILE]
+                                            [--probes 2000] [--url redis://…] [--dir DIR] [--json FILE]
 
 Fills a store through its real ``claim_near`` (``commit="claim"``, policy ``drop``) with
 signatures of distinct articles: random 32-bit MinHash values (what rensa gives for unrelated
@@ -56,9 +56,9 @@ def near_copy(rng: random.Random, values: list[int], changed: int = 12) -> neard
 
 
 @contextmanager
-def opened(kind: str, url: str | None) -> Iterator[tuple[DedupStore, Any]]:
+def opened(kind: str, url: str | None, folder_in: str | None = None) -> Iterator[tuple[DedupStore, Any]]:
     if kind == "sqlite":
-        with tempfile.TemporaryDirectory() as folder:
+        with tempfile.TemporaryDirectory(dir=folder_in) as folder:
             store = SQLiteStateStore(Path(folder) / "state.sqlite3")
             try:
                 yield store, Path(folder) / "state.sqlite3"
@@ -95,10 +95,10 @@ def size_of(kind: str, handle: Any) -> int:
     return int(handle.info("memory")["used_memory"])
 
 
-def run(kind: str, sizes: list[int], probes: int, url: str | None) -> list[dict[str, Any]]:
+def run(kind: str, sizes: list[int], probes: int, url: str | None, folder: str | None = None) -> list[dict[str, Any]]:
     rng = random.Random(11)
     rows = []
-    with opened(kind, url) as (store, handle):
+    with opened(kind, url, folder) as (store, handle):
         base = size_of(kind, handle)
         stored = 0
         kept: list[list[int]] = []
@@ -150,11 +150,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--probes", type=int, default=2000)
     parser.add_argument("--url", help="an existing Redis (its current database is FLUSHED); default: start one")
+    parser.add_argument("--dir", help="where the SQLite state is made (default: the system's temporary folder; "
+                                      "/dev/shm leaves the disk's write latency out)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(","))
     kinds = ("sqlite", "redis") if args.store == "both" else (args.store,)
-    rows = [row for kind in kinds for row in run(kind, sizes, args.probes, args.url)]
+    rows = [row for kind in kinds for row in run(kind, sizes, args.probes, args.url, args.dir)]
     if args.json:
         args.json.write_bytes(orjson.dumps(rows, option=orjson.OPT_INDENT_2))
     return 0
