@@ -35,7 +35,8 @@ class Verdict(enum.Enum):
 
 
 def record_id(record: Mapping[str, Any]) -> str:
-    """The id ``near_duplicate_of`` names: the record's ``id`` when it has one, else its content hash."""
+    """The id ``near_duplicate_of`` names: the record's ``id`` (its content hash for a record without
+    one: a JSONL line from elsewhere handed to the step as it is)."""
     value = record.get("id")
     return value if isinstance(value, str) and value else str(record["content_hash"])
 

@@ -75,7 +75,7 @@ def test_drop_writes_the_first_copy_and_rejects_the_other(tmp_path: Path) -> Non
     records, rejects, stats = clean(tmp_path, [ORIGINAL, SYNDICATED, RELATED], "drop")
     assert names(records) == ["original.html", "related.html"]
     assert [r["reason"] for r in rejects] == ["near_duplicate"]
-    assert records[0]["content_hash"] in rejects[0]["detail"]
+    assert records[0]["id"] in rejects[0]["detail"]
     assert stats.dropped["near_duplicate"] == 1 and stats.balanced
     assert all(tuple(r) == FIELDS for r in records)  # no new key under drop
 
@@ -86,7 +86,7 @@ def test_mark_writes_both_and_names_the_first_copy(tmp_path: Path) -> None:
     for r in records:
         assert tuple(r) == (*FIELDS, *neardup.MARK_FIELDS)  # the two keys at the end, on every record
     original, syndicated, related = records
-    assert syndicated["near_duplicate_of"] == original["content_hash"]
+    assert syndicated["near_duplicate_of"] == original["id"]
     assert neardup.THRESHOLD <= syndicated["near_duplicate_similarity"] <= 1.0
     assert original["near_duplicate_of"] is None and related["near_duplicate_of"] is None
     assert stats.near_marked == 1 and stats.as_dict()["offline/near_duplicates_marked"] == 1
@@ -122,7 +122,7 @@ def test_a_second_run_sees_the_first_runs_signatures(tmp_path: Path) -> None:
     second, rejects, _ = clean(tmp_path, [SYNDICATED, RELATED], "drop", name="second", state=state)
     assert names(second) == ["related.html"] and [r["reason"] for r in rejects] == ["near_duplicate"]
     third, _, _ = clean(tmp_path, [SYNDICATED], "mark", name="third", state=state)
-    assert third[0]["near_duplicate_of"] == first[0]["content_hash"]
+    assert third[0]["near_duplicate_of"] == first[0]["id"]
 
 
 def split_count(*paths: Path) -> int:
@@ -238,7 +238,7 @@ def test_crawl_pipeline_policies(tmp_path: Path, policy: str) -> None:
     else:
         second = pipeline.process_item(syndicated)
         marked = policy == "mark"
-        assert (second.get("near_duplicate_of") == original["content_hash"]) is marked
+        assert (second.get("near_duplicate_of") == original["id"]) is marked
         assert ("near_duplicate_of" in first) is marked and first.get("near_duplicate_of") is None
     pipeline.dedup.store.close()  # type: ignore[union-attr]
 
