@@ -13,6 +13,9 @@ Kinds measured:
 * ``state urls``: the state store's seen-URL set (16-byte BLAKE2b digests of the URL);
 * ``state hashes``: the state store's content-hash set (the 32 bytes of a sha256);
 * ``claim (url + hash)``: both, written by ``RedisStateStore.claim`` itself (the real path);
+* ``claim_near (url + hash + signature)``: the same through ``claim_near`` (near-duplicates on):
+  a distinct article's signature and its 20 band entries too (``bench/neardup_store.py`` shows
+  how the figure per article falls as the store grows, up to a million);
 * ``dupefilter``: scrapy-redis's request fingerprint set (40-character hex SHA-1 strings);
 * ``raw urls``: for comparison, a SET of the URL strings themselves;
 * ``queue``: scrapy-redis's priority queue, per waiting request (a pickled request in a ZSET).
@@ -37,6 +40,7 @@ import redis
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pipelines.core.hashing import content_hash
+from pipelines.run import neardup
 from pipelines.store.redis import RedisStateStore, hash_member, url_member
 
 WORDS = [
@@ -164,6 +168,18 @@ def run(url: str, count: int) -> dict[str, int]:
             store.close()
 
     results["claim (url + hash)"] = measure(client, claim_all)
+
+    def claim_near_all() -> None:
+        store = RedisStateStore(redis.Redis.from_url(url), "b")
+        rng = random.Random(5)
+        try:
+            for h, u in zip(hashes, urls, strict=True):
+                sig = neardup.from_values([rng.getrandbits(32) for _ in range(neardup.NUM_PERM)])
+                store.claim_near(h, u, sig, h, "drop", neardup.THRESHOLD)
+        finally:
+            store.close()
+
+    results["claim_near (url + hash + signature)"] = measure(client, claim_near_all)
     dupefilter = RFPDupeFilter(client, "b:dupefilter")
     results["dupefilter"] = measure(
         client, lambda: sadd_all(client, "b:dupefilter", (dupefilter.request_fingerprint(Request(u)) for u in urls))

@@ -15,7 +15,9 @@ DATA_DIR holds ``html/<id>.html.gz`` and ``truth.jsonl`` (``{"id", "url", "text"
    pages/s per core = pages / CPU seconds of this process (``time.process_time``: the figure
    holds on a busy machine); wall pages/s are printed beside it. The ratio is taken run by run.
    One more newsclean pass with a :class:`pipelines.core.stage_clock.StageClock` on CPU time gives each
-   stage's share (the timed runs keep the default no-op clock). Peak RSS is this process's.
+   stage's share (the timed runs keep the default no-op clock); that pass also runs every record
+   through the dedup step (``dedup``: content-hash claim, near-duplicate signature and lookup, in
+   a fresh SQLite state, policy ``drop``). Peak RSS is this process's.
 2. **Offline, ``newsclean clean -j 1`` and ``-j 2``** on the same pages repeated to
    ``--offline-pages`` (symlinks with URL sidecars; enough pages that starting the worker pool
    does not dominate; repeats are cleaned, then dropped as duplicates): pages/s as the run
@@ -70,6 +72,8 @@ import trafilatura
 from pipelines.core.cleaner import Cleaner, Drop, Page
 from pipelines.core.record import dumps
 from pipelines.core.stage_clock import STAGES, StageClock
+from pipelines.run.dedup import Deduper
+from pipelines.store import open_state
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -96,7 +100,7 @@ def run_bare(pages: Pages) -> int:
     return kept
 
 
-def run_newsclean(cleaner: Cleaner, pages: Pages) -> int:
+def run_newsclean(cleaner: Cleaner, pages: Pages, dedup: Deduper | None = None) -> int:
     kept = 0
     clock = cleaner.clock
     for html, url in pages:
@@ -104,7 +108,12 @@ def run_newsclean(cleaner: Cleaner, pages: Pages) -> int:
         if not isinstance(result, Drop):
             dumps(result)
             kept += 1
-        clock.lap("json")
+            clock.lap("json")
+            if dedup is not None:
+                dedup.claim(result)
+                clock.lap("dedup")
+        else:
+            clock.lap("json")
     return kept
 
 
@@ -140,7 +149,10 @@ def per_core(pages: Pages, runs: int) -> dict[str, Any]:
         print(f"per core: run {run + 1}/{runs} done", file=sys.stderr)
     clock = StageClock(time.process_time)
     cleaner.clock = clock
-    run_newsclean(cleaner, pages)
+    with tempfile.TemporaryDirectory() as state:  # the dedup stage: a fresh SQLite state, near-duplicates dropped
+        store = open_state(state)
+        run_newsclean(cleaner, pages, Deduper(store, near="drop"))
+        store.close()
     n = len(pages)
     return {
         "pages": n,

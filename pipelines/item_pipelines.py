@@ -34,9 +34,10 @@ from scrapy.extensions.feedexport import FeedExporter, FileFeedStorage
 
 from pipelines.core.cleaner import Cleaner, CleanOptions, Drop, Page
 from pipelines.feedexport import failed_to_write
-from pipelines.reasons import CRAWL_REASONS, DUPLICATE_HASH
+from pipelines.reasons import CRAWL_REASONS, DUPLICATE_HASH, NEAR_DUPLICATE
 from pipelines.run import usable_cores
 from pipelines.run.dedup import Deduper, Verdict
+from pipelines.run.neardup import POLICIES as NEAR_POLICIES
 from pipelines.run.pool import LoopPool
 from pipelines.run.stats import CountsSince, RunStats
 from pipelines.store import DedupStore, open_state
@@ -127,6 +128,8 @@ _KEYS: dict[str, str | None] = {
     "cleaned": "newsclean/clean/forwarded",
     "records_written": None,  # Scrapy's item_scraped_count
     f"dropped/{DUPLICATE_HASH}": f"newsclean/dedup/dropped/{DUPLICATE_HASH}",
+    f"dropped/{NEAR_DUPLICATE}": f"newsclean/dedup/dropped/{NEAR_DUPLICATE}",
+    "near_duplicates_marked": "newsclean/dedup/near_marked",
     "dropped/language": None,  # by language code: newsclean/language/dropped/<code>
 }
 
@@ -338,24 +341,28 @@ class DedupPipeline:
     between is settled when the store is next opened (see :mod:`pipelines.store`).
 
     Settings: ``NEWSCLEAN_DEDUP_ENABLED`` (True), ``NEWSCLEAN_STATE_ENABLED`` (True),
-    ``NEWSCLEAN_STATE_DIR`` (``state/`` in the current folder, or a ``redis://`` URL). Without
-    state, hashes are kept in memory for the run (one entry per written record).
+    ``NEWSCLEAN_STATE_DIR`` (``state/`` in the current folder, or a ``redis://`` URL),
+    ``NEWSCLEAN_NEAR_DUPLICATES`` (``drop``, ``mark`` or ``off``; :mod:`pipelines.run.neardup`).
+    Without state, hashes and signatures are kept in memory for the run.
     Must be the last pipeline: what it lets through is written.
     """
 
-    def __init__(self, crawler: Crawler, state: DedupStore | None) -> None:
+    def __init__(self, crawler: Crawler, state: DedupStore | None, near: str = "drop") -> None:
         self.crawler = crawler
         self.stats = _stats(crawler)
         self.run = run_stats_for(crawler)
-        self.dedup = Deduper(state, self.feed_targets)
+        self.dedup = Deduper(state, self.feed_targets, near=near)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupPipeline:
         settings = crawler.settings
         if not settings.getbool("NEWSCLEAN_DEDUP_ENABLED", True):
             raise NotConfigured("NEWSCLEAN_DEDUP_ENABLED is off")
+        near = settings.get("NEWSCLEAN_NEAR_DUPLICATES", "drop")
+        if near not in NEAR_POLICIES:
+            raise ValueError(f"NEWSCLEAN_NEAR_DUPLICATES must be one of {', '.join(NEAR_POLICIES)}, not {near!r}")
         state = state_for(crawler) if settings.getbool("NEWSCLEAN_STATE_ENABLED", True) else None
-        return cls(crawler, state)
+        return cls(crawler, state, near)
 
     def open_spider(self) -> None:
         # Connected now, after every extension (FeedExporter included) connected its own handler
@@ -378,11 +385,19 @@ class DedupPipeline:
         if not isinstance(item, dict) or "content_hash" not in item:
             return item
         self.stats.inc_value("newsclean/dedup/total")
-        if self.dedup.claim(item) is not Verdict.NEW:
+        verdict = self.dedup.claim(item)
+        if verdict is Verdict.NEAR_DUPLICATE and self.dedup.match is not None:
+            self.run.drop(NEAR_DUPLICATE)
+            match = self.dedup.match
+            raise DuplicateDrop(NEAR_DUPLICATE, item.get("url") or "",
+                                f"{match.first_id} (similarity {match.similarity:.3f})")
+        if verdict is not Verdict.NEW:
             self.run.drop(DUPLICATE_HASH)
             raise DuplicateDrop(DUPLICATE_HASH, item.get("url") or "", item["content_hash"])
         self.stats.inc_value("newsclean/dedup/forwarded")
-        return item
+        if self.dedup.match is not None:
+            self.run.mark_near()
+        return self.dedup.finish(item)
 
     def item_scraped(self, item: Any, **_: Any) -> None:
         if not isinstance(item, dict) or "content_hash" not in item:

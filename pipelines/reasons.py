@@ -52,6 +52,9 @@ _ALL = (
     Reason("bad_json", "input", "a JSONL line is not a JSON object, or its text field is not a string", failure=True),
     Reason("duplicate_hash", "run",
            "the same text (content hash) was already written in this run or claimed in the state store"),
+    Reason("near_duplicate", "run",
+           "nearly the same text as a record written earlier (MinHash similarity at the threshold or over; "
+           "near-duplicate policy drop)"),
     Reason("worker_died", "run", "the worker process cleaning this page died (killed, out of memory, crash)",
            failure=True),
     Reason("language", "crawl", "the record's language is not in NEWSCLEAN_LANGUAGES"),
@@ -78,9 +81,10 @@ FAILURE_REASONS: frozenset[str] = frozenset(r.name for r in _ALL if r.failure)
 
 WORKER_DIED = "worker_died"
 DUPLICATE_HASH = "duplicate_hash"
+NEAR_DUPLICATE = "near_duplicate"
 
 __all__ = [
-    "CRAWL_REASONS", "DUPLICATE_HASH", "FAILURE_REASONS",
-    "OFFLINE_REASONS", "PAGE_REASONS", "REGISTRY", "WORKER_DIED", "Reason", "Side",
+    "CRAWL_REASONS", "DUPLICATE_HASH", "FAILURE_REASONS", "NEAR_DUPLICATE", "OFFLINE_REASONS", "PAGE_REASONS",
+    "REGISTRY", "WORKER_DIED", "Reason", "Side",
     "reasons",
 ]

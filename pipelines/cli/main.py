@@ -144,6 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="add this run's records to the end of OUT (no input is skipped)")
     existing.add_argument("--force", action="store_true", help="replace OUT (and --rejects) at the end of the run")
     clean.add_argument("--state", metavar="DIR", help="persistent dedup store shared with scheduled crawls")
+    clean.add_argument("--near-duplicates", choices=("drop", "mark", "off"), default="drop", metavar="POLICY",
+                       help="drop (default), mark (write with near_duplicate_of) or off: records whose text is "
+                            "nearly that of a record written earlier (also in --state)")
     clean.add_argument("--stats", metavar="FILE", help="write the run's counters as JSON")
     clean.add_argument("--rejects", metavar="FILE", help="write one JSON line per dropped or failed page")
     clean.add_argument("--debug", action="store_true", help="keep the removed text per rule in each record")
@@ -215,6 +218,7 @@ def _clean(args: argparse.Namespace) -> int:
         text_field=args.text_field,
         stdin=sys.stdin if "-" in args.inputs else None,
         shard=args.shard,
+        near=args.near_duplicates,
     )
     try:
         job.files()  # refuse an existing output before the state is opened: nothing runs

@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from time import perf_counter
 
-#: The stages of :meth:`Cleaner.clean`, in pipeline order (``json`` is the writer's ``dumps``).
+#: The stages of :meth:`Cleaner.clean`, in pipeline order (``json`` is the writer's ``dumps``;
+#: ``dedup`` the dedup step after it: hash claim, near-duplicate signature and lookup in the state).
 STAGES: tuple[str, ...] = (
     "decode", "parse", "metadata", "dom_rules", "trafilatura", "language", "residue_rules", "hash", "json",
+    "dedup",
 )
 
 

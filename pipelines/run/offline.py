@@ -31,7 +31,7 @@ from pipelines.core.record import Record
 from pipelines.io.inputs import Inputs, Task, in_shard, run_task
 from pipelines.io.output import Mode, OutputExists, OutputFile, plan, write_report
 from pipelines.io.writer import JsonlWriter, iter_lines
-from pipelines.reasons import DUPLICATE_HASH, FAILURE_REASONS
+from pipelines.reasons import DUPLICATE_HASH, FAILURE_REASONS, NEAR_DUPLICATE
 from pipelines.run.dedup import Deduper, Verdict
 from pipelines.run.pool import ChunkPool
 from pipelines.run.progress import Progress
@@ -108,6 +108,7 @@ class Stats(RunStats):
         out.update({f"offline/removed/{k}": v for k, v in sorted(self.removed.items())})
         out.update({f"offline/skipped/{k}": v for k, v in sorted(self.skipped.items())})
         out.update({f"offline/steps/{k}": v for k, v in sorted(self.steps.items())})
+        out["offline/near_duplicates_marked"] = self.near_marked
         out["offline/pool_restarts"] = self.pool_restarts
         out["offline/jobs"] = self.jobs
         out["offline/elapsed_seconds"] = round(self.elapsed, 3)
@@ -179,6 +180,8 @@ class CleanJob:
     stdin: IO[str] | None = None
     #: (I, N): clean only shard I (0-based) of N, by a stable hash of each page's source
     shard: tuple[int, int] | None = None
+    #: near-duplicate policy: ``drop``, ``mark`` or ``off`` (:mod:`pipelines.run.neardup`)
+    near: str = "drop"
     _planned: list[OutputFile] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -220,7 +223,7 @@ def _done_sources(paths: list[tuple[str, bool]], dedup: Deduper) -> set[str]:
                 done.add(source)
             digest = value.get("content_hash")
             if is_output and isinstance(digest, str):
-                dedup.restore(digest, value.get("url") or value.get("canonical_url") or "")
+                dedup.restore(digest, value.get("url") or value.get("canonical_url") or "", value)
     return done
 
 
@@ -243,7 +246,7 @@ def run_clean(job: CleanJob, on_result: Callable[[Result], None] | None = None) 
     rejects_file = files[-1] if job.rejects else None
     if job.state is not None:  # where a pending claim's line is looked for if the run is killed
         job.state.targets = [] if output_file is None else [os.path.abspath(output_file.write_path)]
-    dedup = Deduper(job.state)
+    dedup = Deduper(job.state, near=job.near)
     done: set[str] = set()
     if job.mode is Mode.RESUME:
         done = _done_sources([(file.write_path, file is output_file) for file in files], dedup)
@@ -307,7 +310,12 @@ def run_clean(job: CleanJob, on_result: Callable[[Result], None] | None = None) 
                 reject(result)
             else:
                 verdict = dedup.write(result, write_record)
-                if verdict is not Verdict.NEW:
+                if verdict is Verdict.NEAR_DUPLICATE and dedup.match is not None:
+                    detail = f"near-duplicate of {dedup.match.first_id} (similarity {dedup.match.similarity:.3f})"
+                    result = Drop(NEAR_DUPLICATE, result["source"], result["url"] or "", detail)
+                    stats.drop(NEAR_DUPLICATE)
+                    reject(result)
+                elif verdict is not Verdict.NEW:
                     detail = ("claimed in --state" if verdict is Verdict.DUPLICATE_IN_STORE
                               else f"same text as an earlier record ({result['content_hash'][:19]}…)")
                     result = Drop(DUPLICATE_HASH, result["source"], result["url"] or "", detail)
@@ -315,6 +323,8 @@ def run_clean(job: CleanJob, on_result: Callable[[Result], None] | None = None) 
                     reject(result)
                 else:
                     stats.write(result)
+                    if dedup.match is not None:
+                        stats.mark_near()
             if on_result is not None:
                 on_result(result)
             progress.update(stats.pages_read - stats.records_written)

@@ -39,6 +39,8 @@ class RunStats:
     #: records the clean step gave (before dedup and the crawl's language filter)
     cleaned: int = 0
     records_written: int = 0
+    #: records written with ``near_duplicate_of`` set (policy ``mark``)
+    near_marked: int = 0
     dropped: Counter[str] = field(default_factory=Counter)
     languages: Counter[str] = field(default_factory=Counter)
     removed: Counter[str] = field(default_factory=Counter)
@@ -73,6 +75,11 @@ class RunStats:
         for category, count in (record.get("removed") or {}).items():
             self.removed[category] += count
             self._emit(f"removed/{category}", count)
+
+    def mark_near(self) -> None:
+        """A record written was marked as a near-duplicate of a first copy."""
+        self.near_marked += 1
+        self._emit("near_duplicates_marked", 1)
 
     def add_steps(self, counts: Mapping[str, int]) -> None:
         """Add what a cleaner's counters gained (a worker's :class:`CountsSince` for one page)."""

@@ -10,7 +10,10 @@ import sys
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from pipelines.run.neardup import Match, Signature
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +36,10 @@ class DedupStore(Protocol):
     def seen_url(self, url: str) -> bool: ...
 
     def claim(self, content_hash: str, url: str) -> bool: ...
+
+    def claim_near(
+        self, content_hash: str, url: str, sig: Signature, first_id: str, policy: str, threshold: float,
+    ) -> tuple[bool, Match | None]: ...
 
     def commit(self, content_hash: str) -> bool: ...
 
@@ -84,6 +91,19 @@ def hashes_in(target: str | Path, wanted: Iterable[str]) -> set[str]:
     return found
 
 
+def near_algorithm_checked(stored: str | None, where: str) -> str:
+    """The signature algorithm of this build; a warning when the store's signatures were made
+    with another (they are then compared all the same, with less meaning: start a new state)."""
+    from pipelines.run.neardup import algorithm
+
+    mine = algorithm()
+    if stored is not None and stored != mine:
+        logger.warning("state %s holds near-duplicate signatures of %s, this build makes %s: "
+                       "near-duplicates of older records may be missed (start a new state to fix)",
+                       where, stored, mine)
+    return mine
+
+
 #: What shared mode (a ``redis://`` state, ``NEWSCLEAN_REDIS_URL``) says when the extra is missing.
 REDIS_EXTRA_MISSING = "shared mode needs the redis extra: pip install 'newsclean[redis]'"
 
@@ -101,5 +121,6 @@ def require_redis(*modules: str) -> None:
 
 
 __all__ = [
-    "COMMIT_MODES", "REDIS_EXTRA_MISSING", "DedupStore", "cut_partial_line", "hashes_in", "require_redis",
+    "COMMIT_MODES", "REDIS_EXTRA_MISSING", "DedupStore", "cut_partial_line", "hashes_in", "near_algorithm_checked",
+    "require_redis",
 ]

@@ -35,6 +35,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import secrets
 import socket
 import threading
@@ -45,7 +46,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis
 
-from pipelines.store.base import COMMIT_MODES, hashes_in
+from pipelines.run.neardup import NUM_PERM, Match, Signature, doc_ref
+from pipelines.store.base import COMMIT_MODES, hashes_in, near_algorithm_checked
 
 logger = logging.getLogger(__name__)
 
@@ -94,8 +96,94 @@ end
 return 1
 """
 
-# KEYS: pending, owner's claims, hash set, url set; ARGV: hash member, url member, owner token,
-# expireat, commit (1) or release (0). Acts only on members the owner still holds.
+# _CLAIM with near-duplicate detection. KEYS: as _CLAIM (nh hash sets, nh url sets), then the nh
+# signature hashes, then nh x bands band buckets (day by day, band by band; newest day first).
+# ARGV: as _CLAIM, then doc ref, signature, first id, policy, equal values needed, band count,
+# the band fields. Returns {1|0|2, first id or '', equal values} (0 with an id: dropped near-duplicate).
+_CLAIM_NEAR = """
+local pending, lease_key, claims = KEYS[1], KEYS[2], KEYS[3]
+local hm, um, token, owner_prefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local lease, nh, expireat, now, force = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8], ARGV[9]
+local ref, sig, first_id, policy = ARGV[10], ARGV[11], ARGV[12], ARGV[13]
+local need, nb = tonumber(ARGV[14]), tonumber(ARGV[15])
+redis.call('SET', lease_key, '1', 'PX', lease)
+local function held(m, first, last)
+  for i = first, last do
+    if redis.call('SISMEMBER', KEYS[i], m) == 1 then return 1 end
+  end
+  local owner = redis.call('HGET', pending, m)
+  if not owner then return 0 end
+  if owner == token or redis.call('EXISTS', owner_prefix .. owner) == 1 then return 1 end
+  if force == '1' then return 0 end
+  return 2
+end
+local function add(key, m)
+  redis.call('SADD', key, m)
+  if expireat > 0 then redis.call('EXPIREAT', key, expireat) end
+end
+local hash_key, url_key = KEYS[4], KEYS[4 + nh]
+local h = held(hm, 4, 3 + nh)
+if h == 2 then return {2, '', 0} end
+if h == 1 then
+  if held(um, 4 + nh, 3 + 2 * nh) == 0 then add(url_key, um) end
+  return {0, '', 0}
+end
+local sig_base, band_base, siglen = 4 + 2 * nh, 4 + 3 * nh, #sig
+local best_n, best_id, seen = -1, '', {}
+for d = 0, nh - 1 do
+  for b = 1, nb do
+    local refs = redis.call('HGET', KEYS[band_base + d * nb + b - 1], ARGV[15 + b])
+    if refs then
+      for i = 1, #refs, 8 do
+        local r = string.sub(refs, i, i + 7)
+        if not seen[r] then
+          seen[r] = true
+          for dd = 0, nh - 1 do
+            local v = redis.call('HGET', KEYS[sig_base + dd], r)
+            if v then
+              local n = 0
+              for j = 1, siglen, 2 do
+                if string.byte(v, j) == string.byte(sig, j) and string.byte(v, j + 1) == string.byte(sig, j + 1) then
+                  n = n + 1
+                end
+              end
+              if n >= need and n > best_n then best_n, best_id = n, string.sub(v, siglen + 1) end
+              break
+            end
+          end
+        end
+      end
+    end
+  end
+end
+if best_n >= 0 and policy == 'drop' then
+  if held(um, 4 + nh, 3 + 2 * nh) == 0 then add(url_key, um) end
+  return {0, best_id, best_n}
+end
+if now == '1' then
+  redis.call('HDEL', pending, hm, um)
+  add(hash_key, hm)
+  add(url_key, um)
+else
+  redis.call('HSET', pending, hm, token, um, token)
+  redis.call('HSET', claims, hm, um)
+end
+if best_n < 0 then
+  redis.call('HSET', KEYS[sig_base], ref, sig .. first_id)
+  if expireat > 0 then redis.call('EXPIREAT', KEYS[sig_base], expireat) end
+  for b = 1, nb do
+    local key = KEYS[band_base + b - 1]
+    local refs = redis.call('HGET', key, ARGV[15 + b]) or ''
+    redis.call('HSET', key, ARGV[15 + b], refs .. ref)
+    if expireat > 0 then redis.call('EXPIREAT', key, expireat) end
+  end
+end
+return {1, best_id, best_n}
+"""
+
+# KEYS: pending, owner's claims, hash set, url set, signature hashes (newest first); ARGV: hash
+# member, url member, owner token, expireat, commit (1) or release (0), doc ref. Acts only on
+# members the owner still holds; a release also forgets the claim's signature.
 _SETTLE = """
 local expireat, n = tonumber(ARGV[4]), 0
 redis.call('HDEL', KEYS[2], ARGV[1])
@@ -105,6 +193,8 @@ for i = 1, 2 do
     if ARGV[5] == '1' then
       redis.call('SADD', KEYS[i + 2], ARGV[i])
       if expireat > 0 then redis.call('EXPIREAT', KEYS[i + 2], expireat) end
+    elseif i == 1 then
+      for k = 5, #KEYS do redis.call('HDEL', KEYS[k], ARGV[6]) end
     end
     n = n + 1
   end
@@ -137,6 +227,11 @@ def hash_member(content_hash: str) -> bytes:
             pass
     member = b"h" + content_hash.encode("utf-8")
     return member + b"\x00" if len(member) == 32 else member  # 32 bytes is a raw sha256
+
+
+def near_ref(member: bytes) -> bytes:
+    """The 8-byte reference a claim's near-duplicate signature is filed under."""
+    return doc_ref(hash_text(member))
 
 
 def url_member(url: str) -> bytes:
@@ -197,6 +292,8 @@ class RedisStateStore:
         self._lease_key = self._owner_prefix + self.token
         self._claim = client.register_script(_CLAIM)
         self._settle = client.register_script(_SETTLE)
+        self._claim_near = client.register_script(_CLAIM_NEAR)
+        self._near_checked = False
         self._seen = client.register_script(_SEEN)
         self._held: dict[bytes, bytes] = {}  # pending claims of this store: hash member -> url member
         self._announced: str | None = None  # the targets last written to this owner's info
@@ -273,6 +370,51 @@ class RedisStateStore:
         keys = [self._pending_key, self._lease_key, self._claims_key(self.token), *hashes, *urls]
         return int(self._claim(keys=keys, args=args))
 
+    def claim_near(
+        self, content_hash: str, url: str, sig: Signature, first_id: str, policy: str, threshold: float,
+    ) -> tuple[bool, Match | None]:
+        """:meth:`claim` with near-duplicate detection, in one script (atomic across workers);
+        the rules are those of the SQLite store's ``claim_near``."""
+        self._check_algorithm()
+        hm, um = hash_member(content_hash), url_member(url)
+        deferred = self.commit_mode == "export"
+        if deferred:
+            self._announce()
+        result = self._run_claim_near(hm, um, deferred, sig, first_id, policy, threshold, force=False)
+        if result[0] == 2:
+            self.recover()
+            result = self._run_claim_near(hm, um, deferred, sig, first_id, policy, threshold, force=True)
+        status, found, equal = int(result[0]), _text(result[1]), int(result[2])
+        match = Match(found, equal / NUM_PERM) if equal >= 0 and status in (0, 1) and found else None
+        if status == 1 and deferred:
+            with self._lock:
+                self._held[hm] = um
+        return status == 1, match
+
+    def _run_claim_near(self, hm: bytes, um: bytes, deferred: bool, sig: Signature, first_id: str, policy: str,
+                        threshold: float, *, force: bool) -> list[Any]:
+        hashes, urls, sigs = self._sets("hashes"), self._sets("urls"), self._sets("near:sig")
+        days = [key.removeprefix(f"{self._base}:hashes") for key in hashes]
+        buckets = [f"{self._base}:near:b:{band[:3].hex()}{day}" for day in days for band in sig.bands]
+        args: list[bytes | str | int] = [
+            hm, um, self.token, self._owner_prefix, int(self.lease * 1000), len(hashes), self._expireat(),
+            "0" if deferred else "1", "1" if force else "0",
+            near_ref(hm), sig.values, first_id, policy, math.ceil(threshold * NUM_PERM - 1e-9), len(sig.bands),
+            *(band[3:] for band in sig.bands),
+        ]
+        keys = [self._pending_key, self._lease_key, self._claims_key(self.token), *hashes, *urls, *sigs, *buckets]
+        return list(self._claim_near(keys=keys, args=args))
+
+    def _check_algorithm(self) -> None:
+        if self._near_checked:
+            return
+        key = f"{self._base}:near:algorithm"
+        stored = self.client.get(key)
+        mine = near_algorithm_checked(_text(stored) if stored is not None else None, self._base)
+        if stored is None:
+            self.client.set(key, mine, nx=True)
+        self._near_checked = True
+
     def _announce(self) -> None:
         """Register this owner (host, output files) so a killed process's claims can be settled."""
         targets = json.dumps(self.targets)
@@ -307,11 +449,11 @@ class RedisStateStore:
             return 0
         hash_key, url_key = self._sets("hashes")[0], self._sets("urls")[0]
         expireat = self._expireat()
-        keys = [self._pending_key, self._claims_key(token), hash_key, url_key]
+        keys = [self._pending_key, self._claims_key(token), hash_key, url_key, *self._sets("near:sig")]
         flag = "1" if commit else "0"
         with self.client.pipeline(transaction=False) as pipe:
             for hm, um in members:
-                self._settle(keys=keys, args=[hm, um, token, expireat, flag], client=pipe)
+                self._settle(keys=keys, args=[hm, um, token, expireat, flag, near_ref(hm)], client=pipe)
             return sum(int(n) for n in pipe.execute())
 
     def pending(self) -> int:

@@ -12,7 +12,8 @@ import threading
 import time
 from pathlib import Path
 
-from pipelines.store.base import COMMIT_MODES, cut_partial_line, hashes_in
+from pipelines.run.neardup import Match, Signature, best
+from pipelines.store.base import COMMIT_MODES, cut_partial_line, hashes_in, near_algorithm_checked
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +25,13 @@ CREATE TABLE IF NOT EXISTS hashes (content_hash TEXT PRIMARY KEY, url TEXT, clai
 CREATE TABLE IF NOT EXISTS pending (
     content_hash TEXT PRIMARY KEY, url TEXT, targets TEXT NOT NULL, claimed_at REAL NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS near_sigs (
+    ref INTEGER PRIMARY KEY, content_hash TEXT NOT NULL UNIQUE, first_id TEXT NOT NULL, sig BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS near_bands (
+    band INTEGER NOT NULL, ref INTEGER NOT NULL, PRIMARY KEY (band, ref)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 """
 
 
@@ -43,6 +51,7 @@ class SQLiteStateStore:
         self.targets: list[str] = []
         self.recovered = {"committed": 0, "released": 0}
         self.recovery_skipped = False
+        self._near_checked = False
         self._lock = threading.Lock()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
@@ -88,6 +97,64 @@ class SQLiteStateStore:
                 )
             return True
 
+    def claim_near(
+        self, content_hash: str, url: str, sig: Signature, first_id: str, policy: str, threshold: float,
+    ) -> tuple[bool, Match | None]:
+        """:meth:`claim` with near-duplicate detection, in one transaction.
+
+        A held hash gives ``(False, None)``. Else the signatures of the first copies sharing an
+        LSH band with ``sig`` are compared: a match at ``threshold`` or over gives ``(False,
+        match)`` under ``drop`` (nothing claimed; the URL is recorded as seen) and ``(True,
+        match)`` under ``mark`` (the hash is claimed, the signature not kept: the index holds
+        first copies only). No match: the hash is claimed and ``sig`` kept under ``first_id``,
+        tied to the claim (a released claim takes its signature with it).
+        """
+        now = time.time()
+        with self._lock, self._transaction():
+            self._check_algorithm()
+            held = self._db.execute("SELECT 1 FROM hashes WHERE content_hash = ?", (content_hash,)).fetchone()
+            if held is None:
+                held = self._db.execute("SELECT 1 FROM pending WHERE content_hash = ?", (content_hash,)).fetchone()
+            if held is not None:
+                if url:
+                    self._db.execute("INSERT OR IGNORE INTO urls VALUES (?, ?, ?)", (url, content_hash, now))
+                return False, None
+            bands = [int.from_bytes(key, "big", signed=True) for key in sig.bands]
+            rows = self._db.execute(
+                "SELECT s.first_id, s.sig FROM near_sigs s WHERE s.ref IN (SELECT ref FROM near_bands "
+                f"WHERE band IN ({','.join('?' * len(bands))})) ORDER BY s.ref", bands,
+            ).fetchall()
+            match = best(rows, sig.values, threshold)
+            if match is not None and policy == "drop":
+                if url:
+                    self._db.execute("INSERT OR IGNORE INTO urls VALUES (?, ?, ?)", (url, content_hash, now))
+                return False, match
+            if self.commit_mode == "claim":
+                self._db.execute("INSERT INTO hashes VALUES (?, ?, ?)", (content_hash, url, now))
+                if url:
+                    self._db.execute("INSERT OR IGNORE INTO urls VALUES (?, ?, ?)", (url, content_hash, now))
+            else:
+                self._db.execute(
+                    "INSERT INTO pending VALUES (?, ?, ?, ?)", (content_hash, url, json.dumps(self.targets), now)
+                )
+            if match is None:
+                cur = self._db.execute(
+                    "INSERT OR REPLACE INTO near_sigs (content_hash, first_id, sig) VALUES (?, ?, ?)",
+                    (content_hash, first_id, sig.values),
+                )
+                self._db.executemany("INSERT OR IGNORE INTO near_bands VALUES (?, ?)",
+                                     [(band, cur.lastrowid) for band in bands])
+            return True, match
+
+    def _check_algorithm(self) -> None:
+        if self._near_checked:
+            return
+        self._near_checked = True
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'near_algorithm'").fetchone()
+        stored = near_algorithm_checked(row[0] if row else None, str(self.path))
+        if row is None:
+            self._db.execute("INSERT INTO meta VALUES ('near_algorithm', ?)", (stored,))
+
     def commit(self, content_hash: str) -> bool:
         """Make a pending claim permanent (its record is written). False if there is none."""
         with self._lock, self._transaction():
@@ -96,8 +163,7 @@ class SQLiteStateStore:
     def release(self, content_hash: str) -> bool:
         """Forget a pending claim whose record will not be written. False if there is none."""
         with self._lock, self._transaction():
-            cur = self._db.execute("DELETE FROM pending WHERE content_hash = ?", (content_hash,))
-            return cur.rowcount > 0
+            return self._release(content_hash)
 
     def pending(self) -> int:
         with self._lock:
@@ -109,6 +175,14 @@ class SQLiteStateStore:
             return {
                 table: int(self._db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
                 for table in ("urls", "hashes", "pending")
+            }
+
+    def near_counts(self) -> dict[str, int]:
+        """Near-duplicate signatures kept (first copies) and their band rows."""
+        with self._lock:
+            return {
+                table: int(self._db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+                for table in ("near_sigs", "near_bands")
             }
 
     def close(self) -> None:
@@ -153,13 +227,22 @@ class SQLiteStateStore:
                     self._commit(content_hash)
                     self.recovered["committed"] += 1
                 else:
-                    self._db.execute("DELETE FROM pending WHERE content_hash = ?", (content_hash,))
+                    self._release(content_hash)
                     self.recovered["released"] += 1
         logger.info(
             "state %s: %d pending claims of a previous run committed (line written), %d released",
             self.path, self.recovered["committed"], self.recovered["released"],
         )
         return self.recovered
+
+    def _release(self, content_hash: str) -> bool:
+        """Forget a pending claim and the signature it kept (its band rows point nowhere now:
+        lookups join them to signatures, so they are ignored)."""
+        cur = self._db.execute("DELETE FROM pending WHERE content_hash = ?", (content_hash,))
+        if cur.rowcount > 0:
+            self._db.execute("DELETE FROM near_sigs WHERE content_hash = ?", (content_hash,))
+            return True
+        return False
 
     def _commit(self, content_hash: str) -> bool:
         row = self._db.execute("SELECT url FROM pending WHERE content_hash = ?", (content_hash,)).fetchone()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -18,6 +19,7 @@ import sys
 import tempfile
 import textwrap
 import time
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +32,7 @@ from scrapy.settings import Settings
 
 from crawler.demo_server import DemoServer
 from crawler.shared import SharedCrawl, state_conflict
+from pipelines.run import neardup
 from pipelines.store import open_state
 from pipelines.store.redis import RedisStateStore, hash_member, hash_text
 
@@ -224,6 +227,134 @@ def test_a_live_owners_pending_claim_holds(server: redis.Redis, redis_port: int)
     finally:
         first.close()
         second.close()
+
+
+# -- near-duplicates in the shared state ------------------------------------------------------------
+NEAR_CLAIMER = textwrap.dedent(
+    """
+    import os, random, sys, time
+    from pipelines.run import neardup
+    from pipelines.store import open_state
+    url, seed, out, mode, gate = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+    articles = list(range(200))
+    random.Random(seed).shuffle(articles)
+    store = open_state(url, commit=mode)
+    open(out + ".ready", "w").close()
+    while not os.path.exists(gate):
+        time.sleep(0.01)
+    won = []
+    for k in articles:  # this worker's copy of article k: 6 of its 128 values differ from the others'
+        values = [random.Random(k * 1000 + i).getrandbits(32) for i in range(neardup.NUM_PERM)]
+        rng = random.Random(k * 10 + seed)
+        for at in rng.sample(range(neardup.NUM_PERM), 6):
+            values[at] = rng.getrandbits(32)
+        digest = f"sha256:{k:056x}{seed:08x}"
+        claimed, match = store.claim_near(digest, "", neardup.from_values(values), digest, "drop", neardup.THRESHOLD)
+        if claimed:
+            won.append(str(k))
+            if mode == "export":
+                store.commit(digest)
+        else:
+            assert match is not None and match.first_id.startswith(f"sha256:{k:056x}")
+    store.close()
+    open(out, "w").write("\\n".join(won))
+    """
+)
+
+
+@pytest.mark.parametrize("mode", ["claim", "export"])
+def test_near_claims_are_atomic_across_processes(server: redis.Redis, redis_port: int, tmp_path: Path,
+                                                 mode: str) -> None:
+    """Four workers each hold a near copy of the same 200 articles: each article is kept once."""
+    outs = [tmp_path / f"won{i}.txt" for i in range(4)]
+    gate = tmp_path / "go"
+    url = _url(redis_port, prefix="n")
+    procs = [
+        subprocess.Popen([sys.executable, "-c", NEAR_CLAIMER, url, str(i), str(out), mode, str(gate)], cwd=ROOT)
+        for i, out in enumerate(outs)
+    ]
+    _wait_for(lambda: all(Path(f"{out}.ready").exists() for out in outs))
+    gate.touch()
+    assert [p.wait(timeout=120) for p in procs] == [0, 0, 0, 0]
+    won = Counter(k for out in outs for k in out.read_text().split())
+    assert len(won) == 200 and set(won.values()) == {1}
+    assert server.hlen("n:state:near:sig") == 200 and server.hlen("n:state:pending") == 0
+
+
+KILLED_NEAR = textwrap.dedent(
+    """
+    import os, random, signal, sys
+    import orjson
+    from pipelines.run import neardup
+    from pipelines.store import open_state
+    url, out = sys.argv[1], sys.argv[2]
+    store = open_state(url, commit="export")
+    store.targets = [out]
+    for k in (1, 2):
+        values = [random.Random(k * 1000 + i).getrandbits(32) for i in range(neardup.NUM_PERM)]
+        digest = f"sha256:{k:064x}"
+        assert store.claim_near(digest, "", neardup.from_values(values), digest, "drop", 0.6) == (True, None)
+    with open(out, "wb") as f:  # article 1's line is written, article 2's never
+        f.write(orjson.dumps({"content_hash": f"sha256:{1:064x}"}) + b"\\n")
+    os.kill(os.getpid(), signal.SIGKILL)
+    """
+)
+
+
+def _near_copy(k: int) -> neardup.Signature:
+    values = [random.Random(k * 1000 + i).getrandbits(32) for i in range(neardup.NUM_PERM)]
+    values[:4] = [1, 2, 3, 4]
+    return neardup.from_values(values)
+
+
+def test_a_killed_process_unwritten_first_copy_frees_its_near_copies(
+    server: redis.Redis, redis_port: int, tmp_path: Path
+) -> None:
+    url = _url(redis_port, prefix="kn", lease=0.5)
+    out = tmp_path / "out.jsonl"
+    proc = subprocess.run([sys.executable, "-c", KILLED_NEAR, url, str(out)], cwd=ROOT, check=False)
+    assert proc.returncode == -signal.SIGKILL
+    assert server.hlen("kn:state:near:sig") == 2
+    _wait_for(lambda: not server.keys("kn:state:owner:*"))
+    store = open_state(url, commit="export")
+    try:
+        assert store.recovered == {"committed": 1, "released": 1}
+        assert server.hlen("kn:state:near:sig") == 1  # the released claim's signature is gone
+        claimed, match = store.claim_near(_hash(11), "", _near_copy(1), _hash(11), "drop", neardup.THRESHOLD)
+        assert not claimed and match is not None and match.first_id == _hash(1)  # written: its copies drop
+        assert store.claim_near(_hash(12), "", _near_copy(2), _hash(12), "drop", neardup.THRESHOLD) == (True, None)
+    finally:
+        store.close()
+
+
+def test_near_signatures_follow_the_retention(server: redis.Redis, redis_port: int) -> None:
+    store = open_state(_url(redis_port, prefix="r", retention_days=2))
+    try:
+        first = _near_copy(3)
+        assert store.claim_near(_hash(3), "", first, _hash(3), "mark", neardup.THRESHOLD) == (True, None)
+        claimed, match = store.claim_near(_hash(4), "", _near_copy(3), _hash(4), "mark", neardup.THRESHOLD)
+        assert claimed and match is not None and match == neardup.Match(_hash(3), 1.0)
+        keys = [key.decode() for key in server.keys("r:state:near:*")]
+        assert keys and all(key.split(":")[-1].isdigit() for key in keys if key != "r:state:near:algorithm")
+        assert all(server.ttl(key) > 0 for key in keys if key != "r:state:near:algorithm")
+    finally:
+        store.close()
+
+
+def test_shards_sharing_redis_write_one_of_a_near_pair(server: redis.Redis, redis_port: int, tmp_path: Path) -> None:
+    near = ROOT / "fixtures" / "neardup"
+    pages = [near / "original.html", near / "syndicated.html", near / "related.html"]
+    count = next(n for n in range(2, 40) if len({zlib.crc32(str(p).encode()) % n for p in pages[:2]}) == 2)
+    written = []
+    for index in range(1, count + 1):  # the near pair falls in two shards
+        out = tmp_path / f"shard{index}.jsonl"
+        run = subprocess.run([sys.executable, "-m", "pipelines.cli", "clean", *map(str, pages), "-o", str(out),
+                              "-j", "1", "-q", "--shard", f"{index}/{count}", "--state", _url(redis_port, prefix="sh")],
+                             capture_output=True, text=True, cwd=ROOT)
+        assert run.returncode == 0, run.stderr
+        written += [Path(json.loads(line)["source"]).name for line in out.read_text().splitlines()]
+    assert "related.html" in written and len(written) == 2
+    assert len({"original.html", "syndicated.html"} & set(written)) == 1
 
 
 # -- the switch ------------------------------------------------------------------------------------

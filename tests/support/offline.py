@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import random
 import subprocess
 import time
 from collections.abc import Sequence
@@ -72,12 +73,32 @@ def write_warc(path: Path, pages: Sequence[tuple[str, bytes, str]] = tuple(WARC_
 
 
 # -- every input kind --------------------------------------------------------------------------------
+_VOCABULARY = (
+    "harbour", "council", "ferry", "pier", "timetable", "island", "morning", "evening", "passengers",
+    "tickets", "crew", "captain", "weather", "storm", "bridge", "road", "traffic", "market", "school",
+    "library", "museum", "station", "river", "coast", "village", "mayor", "budget", "vote", "meeting",
+    "report", "plan", "repair", "engine", "hull", "dock", "winter", "summer", "spring", "autumn", "tourists",
+    "residents", "fishermen", "cargo", "trucks", "delay", "service", "route", "night", "week", "month",
+    "year", "price", "fare", "season", "festival", "concert", "hospital", "clinic", "police", "fire", "works",
+    "union", "strike", "agreement", "minister", "region", "funding", "grant", "contract", "builder", "design",
+    "survey", "inspection", "safety",
+)
+
+
+def _sentences(seed: int, count: int = 6) -> str:
+    """Sentences of words drawn from a small vocabulary, seeded: another text for every seed."""
+    rng = random.Random(seed)
+    return " ".join(" ".join(rng.choice(_VOCABULARY) for _ in range(12)).capitalize() + "." for _ in range(count))
+
+
 def many_pages(folder: Path, count: int) -> None:
-    """``count`` distinct pages (the ferry article with a numbered paragraph), a sidecar each."""
+    """``count`` distinct pages (the ferry article with a numbered paragraph and three paragraphs of
+    its own, so that no two are near-duplicates either), a sidecar each."""
     template = FERRY.read_text(encoding="utf-8")
     folder.mkdir(parents=True, exist_ok=True)
     for number in range(count):
         extra = f"<p>Correction number {number}: the ferry's timetable for pier {number} has changed again.</p>"
+        extra += "".join(f"<p>{_sentences(number * 7 + part)}</p>" for part in range(3))
         page = folder / f"page-{number:03d}.html"
         page.write_text(template.replace("</article>", extra + "</article>"), encoding="utf-8")
         page.with_name(page.name + ".meta.json").write_text(

@@ -19,7 +19,9 @@ INPUTS = [str(FIXTURES / "pages"), str(FIXTURES / "samples" / "text")]
 
 def test_shards_partition_the_records(tmp_path: Path) -> None:
     full = tmp_path / "full.jsonl"
-    assert newsclean("clean", *INPUTS, "-o", str(full), "-j", "1", "-q").returncode == 0
+    # near-duplicates off: which of two near copies is kept depends on the order the shards run in
+    # (tests/unit/test_neardup.py checks that shards write one of them); exact copies are checked here
+    assert newsclean("clean", *INPUTS, "-o", str(full), "-j", "1", "-q", "--near-duplicates", "off").returncode == 0
     whole = {r["content_hash"]: r for r in read_jsonl(full)}
     assert len(whole) > 10
     state = tmp_path / "state"
@@ -27,7 +29,7 @@ def test_shards_partition_the_records(tmp_path: Path) -> None:
     for index in (1, 2, 3):
         out = tmp_path / f"shard{index}.jsonl"
         run = newsclean("clean", *INPUTS, "-o", str(out), "-j", "1", "-q", "--shard", f"{index}/3",
-                        "--state", str(state))
+                        "--state", str(state), "--near-duplicates", "off")
         assert run.returncode == 0, run.stderr
         records = read_jsonl(out)
         assert records, f"shard {index}/3 is empty"
