@@ -36,3 +36,10 @@ def cleaner() -> Cleaner:
 def debug_cleaner() -> Cleaner:
     """A cleaner that keeps the removed text by rule name (``removed_text``)."""
     return Cleaner(CleanOptions(debug=True))
+
+
+@pytest.fixture(autouse=True)
+def _own_state_markers(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test keeps the Redis state markers of this machine (pipelines.store.redis.marker_file)
+    in a folder of its own (inherited by the processes it starts), not in the user's."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("xdg-state")))

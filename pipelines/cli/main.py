@@ -192,6 +192,7 @@ def _mode(args: argparse.Namespace) -> Mode:
 def _clean(args: argparse.Namespace) -> int:
     from pipelines.io.output import OutputExists
     from pipelines.run.offline import CleanJob, OutputError, RunOptions, StdoutClosed, run_clean
+    from pipelines.store.base import StateLost, StateUnavailable
 
     mode = _mode(args)
     if args.output == "-" and mode in (Mode.RESUME, Mode.APPEND):
@@ -225,12 +226,20 @@ def _clean(args: argparse.Namespace) -> int:
     except OutputExists as exc:
         print(f"newsclean clean: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if args.shard is not None and not args.state:
+        print(f"newsclean clean: warning: --shard {args.shard[0] + 1}/{args.shard[1]} without --state: an article "
+              "found in several shards is written once per shard; give every shard the same --state (redis://… "
+              "across machines, one folder on one machine) to write it once (docs/offline.md, Shards)",
+              file=sys.stderr)
     if args.state:
         from pipelines.store import open_state
 
         # export mode: a claim is committed once its line is written (see pipelines.run.dedup)
         try:
             job.state = open_state(args.state, commit="export")
+        except StateLost as exc:
+            print(f"newsclean clean: {exc}", file=sys.stderr)
+            return EXIT_OUTPUT
         except Exception as exc:  # OSError, sqlite3.Error, redis' ConnectionError …: one line, no traceback
             print(f"newsclean clean: cannot open the state {args.state}: {exc}", file=sys.stderr)
             return EXIT_OUTPUT
@@ -240,7 +249,7 @@ def _clean(args: argparse.Namespace) -> int:
     except OutputExists as exc:  # appeared since the check above
         print(f"newsclean clean: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except OutputError as exc:
+    except (OutputError, StateUnavailable) as exc:
         print(f"newsclean clean: {exc}", file=sys.stderr)
         return EXIT_OUTPUT
     except StdoutClosed:

@@ -36,6 +36,8 @@ from pipelines.store.base import (
     COMMIT_MODES,
     REDIS_EXTRA_MISSING,
     DedupStore,
+    StateLost,
+    StateUnavailable,
     cut_partial_line,
     hashes_in,
     require_redis,
@@ -55,6 +57,6 @@ def open_state(spec: str | Path, commit: str = "claim") -> DedupStore:
 
 
 __all__ = [
-    "COMMIT_MODES", "REDIS_EXTRA_MISSING", "STATE_FILE", "DedupStore", "SQLiteStateStore",
-    "cut_partial_line", "hashes_in", "open_state", "require_redis",
+    "COMMIT_MODES", "REDIS_EXTRA_MISSING", "STATE_FILE", "DedupStore", "SQLiteStateStore", "StateLost",
+    "StateUnavailable", "cut_partial_line", "hashes_in", "open_state", "require_redis",
 ]

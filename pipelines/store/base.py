@@ -20,6 +20,16 @@ logger = logging.getLogger(__name__)
 COMMIT_MODES = ("claim", "export")
 
 
+class StateUnavailable(Exception):
+    """The state can no longer be read or written (its server stayed unreachable past the retry
+    bound, or came back empty): the run stops with this one line and exit code 1 (OUTPUT)."""
+
+
+class StateLost(StateUnavailable):
+    """The state is empty although it was in use (its marker is gone) or although the outputs
+    already hold records: writing on would write every earlier article again."""
+
+
 class DedupStore(Protocol):
     """What both stores (SQLite, Redis) offer and what both callers (the crawl, ``newsclean
     clean``) use; the API and the commit modes are described in :mod:`pipelines.store`."""
@@ -80,6 +90,11 @@ def cut_partial_line(target: str | Path) -> int:
     return removed
 
 
+def records_in(target: str | Path) -> int:
+    """Whole lines in ``target`` (0 if it does not exist)."""
+    return sum(1 for _ in _lines(Path(target)))
+
+
 def hashes_in(target: str | Path, wanted: Iterable[str]) -> set[str]:
     """The content hashes among ``wanted`` that a whole line of ``target`` carries."""
     needles = {f'"content_hash":"{h}"'.encode(): h for h in wanted}
@@ -121,6 +136,6 @@ def require_redis(*modules: str) -> None:
 
 
 __all__ = [
-    "COMMIT_MODES", "REDIS_EXTRA_MISSING", "DedupStore", "cut_partial_line", "hashes_in", "near_algorithm_checked",
-    "require_redis",
+    "COMMIT_MODES", "REDIS_EXTRA_MISSING", "DedupStore", "StateLost", "StateUnavailable", "cut_partial_line",
+    "hashes_in", "near_algorithm_checked", "records_in", "require_redis",
 ]

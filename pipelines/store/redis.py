@@ -25,6 +25,15 @@ Commit modes (``?commit=``):
   its pending claims are free again: the next run writes those articles instead of losing
   them.
 
+Outages (``?retry_seconds=S``, default 30): every call retries a lost connection with an
+exponential backoff (0.05 s doubling up to 2 s) for at most ``S`` seconds in all, then raises
+:class:`StateUnavailable` (one line; the run exits 1). A Redis that comes back *empty* (restarted
+without persistence, flushed) is caught by the state's marker key ``<prefix>:state:marker``,
+written when the state is first used and checked by every claim: a claim on a state whose
+marker is gone, or a first use of an empty state whose output files already hold records,
+raises :class:`StateLost` instead of writing every earlier article again. ``?fresh=1`` starts a
+new state over existing outputs on purpose.
+
 Bounding (``?retention_days=N``, default 0 = keep forever): members go to one set per UTC
 day, each set expiring ``N`` days after its day ends; lookups read the ``N + 1`` newest day
 sets. An article seen more than ``N``–``N + 1`` days ago is written again if it reappears.
@@ -32,37 +41,52 @@ sets. An article seen more than ``N``–``N + 1`` days ago is written again if i
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
 import math
+import os
 import secrets
 import socket
 import threading
 import time
 import weakref
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis
 
 from pipelines.run.neardup import NUM_PERM, Match, Signature, doc_ref
-from pipelines.store.base import COMMIT_MODES, hashes_in, near_algorithm_checked
+from pipelines.store.base import (
+    COMMIT_MODES,
+    StateLost,
+    StateUnavailable,
+    cut_partial_line,
+    hashes_in,
+    near_algorithm_checked,
+    records_in,
+)
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_PREFIX = "newsclean"
 DEFAULT_LEASE = 60.0
+#: Seconds a call keeps retrying a lost connection before the run stops (``?retry_seconds=``).
+DEFAULT_RETRY_SECONDS = 30.0
 _DAY = 86_400
 
-# KEYS: pending, own lease, own claims, hash sets (nh, newest first), url sets (newest first)
+# KEYS: pending, own lease, own claims, hash sets (nh, newest first), url sets (newest first), marker
 # ARGV: hash member, url member, token, owner-key prefix, lease ms, nh, expireat (0: never),
 #       commit now (1) or leave pending (0), treat pending claims of dead owners as free (1) or not
-# Returns 1 (claimed), 0 (held by someone), 2 (held by a dead owner: settle it, then call again)
+# Returns 1 (claimed), 0 (held by someone), 2 (held by a dead owner: settle it, then call again),
+# -1 (the marker is gone: the state was emptied)
 _CLAIM = """
 local pending, lease_key, claims = KEYS[1], KEYS[2], KEYS[3]
 local hm, um, token, owner_prefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local lease, nh, expireat, now, force = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8], ARGV[9]
+if redis.call('EXISTS', KEYS[#KEYS]) == 0 then return -1 end
 redis.call('SET', lease_key, '1', 'PX', lease)
 local function held(m, first, last)
   for i = first, last do
@@ -82,7 +106,7 @@ local hash_key, url_key = KEYS[4], KEYS[4 + nh]
 local h = held(hm, 4, 3 + nh)
 if h == 2 then return 2 end
 if h == 1 then
-  if held(um, 4 + nh, #KEYS) == 0 then add(url_key, um) end
+  if held(um, 4 + nh, 3 + 2 * nh) == 0 then add(url_key, um) end
   return 0
 end
 if now == '1' then
@@ -97,7 +121,7 @@ return 1
 """
 
 # _CLAIM with near-duplicate detection. KEYS: as _CLAIM (nh hash sets, nh url sets), then the nh
-# signature hashes, then nh x bands band buckets (day by day, band by band; newest day first).
+# signature hashes, then nh x bands band buckets (day by day, band by band; newest day first), marker.
 # ARGV: as _CLAIM, then doc ref, signature, first id, policy, equal values needed, band count,
 # the band fields. Returns {1|0|2, first id or '', equal values} (0 with an id: dropped near-duplicate).
 _CLAIM_NEAR = """
@@ -106,6 +130,7 @@ local hm, um, token, owner_prefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local lease, nh, expireat, now, force = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8], ARGV[9]
 local ref, sig, first_id, policy = ARGV[10], ARGV[11], ARGV[12], ARGV[13]
 local need, nb = tonumber(ARGV[14]), tonumber(ARGV[15])
+if redis.call('EXISTS', KEYS[#KEYS]) == 0 then return {-1, '', 0} end
 redis.call('SET', lease_key, '1', 'PX', lease)
 local function held(m, first, last)
   for i = first, last do
@@ -213,6 +238,110 @@ if owner == ARGV[3] or redis.call('EXISTS', ARGV[2] .. owner) == 1 then return 1
 return 0
 """
 
+class BoundedRetry(redis.retry.Retry):
+    """redis-py's :class:`~redis.retry.Retry` with a bound in *seconds* for the whole call: a lost
+    connection is retried with an exponential backoff until ``seconds`` have passed since the
+    first failure, then the error is raised. The connect retries redis-py nests inside a command's
+    retry share that one deadline (per thread), so the bound holds for the call as a whole."""
+
+    ERRORS: tuple[type[Exception], ...] = (redis.ConnectionError, redis.TimeoutError, socket.timeout)
+
+    def __init__(self, seconds: float = DEFAULT_RETRY_SECONDS) -> None:
+        self.delays = redis.backoff.ExponentialBackoff(cap=2.0, base=0.05)
+        super().__init__(self.delays, -1, self.ERRORS)
+        self.seconds = seconds
+        self.local = threading.local()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> BoundedRetry:  # redis-py copies it per connection
+        return BoundedRetry(self.seconds)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, BoundedRetry) and other.seconds == self.seconds
+
+    __hash__ = redis.retry.Retry.__hash__
+
+    def update_supported_errors(self, specified_errors: Any) -> None:
+        """Keep :attr:`ERRORS` (redis-py adds ``retry_on_error`` here)."""
+
+    def call_with_retry(self, do: Any, fail: Any, is_retryable: Any = None, with_failure_count: bool = False) -> Any:
+        state = self.local
+        outer = not getattr(state, "active", False)
+        if outer:
+            state.active, state.deadline = True, None
+        try:
+            failures = 0
+            while True:
+                try:
+                    return do()
+                except self.ERRORS as error:
+                    failures += 1
+                    if with_failure_count:
+                        fail(error, failures)
+                    else:
+                        fail(error)
+                    if is_retryable is not None and not is_retryable(error):
+                        raise
+                    now = time.monotonic()
+                    if state.deadline is None:
+                        state.deadline = now + self.seconds
+                        logger.warning("Redis unreachable (%s): retrying for up to %g s", error, self.seconds)
+                    if now >= state.deadline:
+                        raise
+                    time.sleep(min(self.delays.compute(failures), state.deadline - now))
+        finally:
+            if outer:
+                state.active = False
+
+
+def bounded_client(server: str, retry_seconds: float = DEFAULT_RETRY_SECONDS, **kwargs: Any) -> redis.Redis:
+    """A client of ``server`` whose calls retry a lost connection for ``retry_seconds`` at most
+    (see :class:`BoundedRetry`); a server that stops answering times out after that long too."""
+    return BoundedRedis.from_url(server, retry_seconds=retry_seconds, **kwargs)
+
+
+class BoundedRedis(redis.Redis):
+    """:class:`redis.Redis` built by :func:`bounded_client`'s rules: the shared crawl's scheduler
+    gets it from scrapy-redis (``REDIS_PARAMS["redis_cls"]``, the bound as ``retry_seconds``)."""
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> redis.Redis:
+        seconds = float(kwargs.pop("retry_seconds", DEFAULT_RETRY_SECONDS))
+        kwargs.pop("retry_on_timeout", None)
+        kwargs.update(
+            retry=BoundedRetry(seconds),
+            socket_timeout=max(seconds, 1.0),
+            socket_connect_timeout=min(max(seconds, 0.5), 5.0),
+        )
+        return super().from_url(url, **kwargs)
+
+
+def _shown(url: str) -> str:
+    """``url`` with its password, if any, masked (for a message)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)))
+
+
+def _guarded(method: Any) -> Any:
+    """Turn a Redis error that outlived the retry bound into :class:`StateUnavailable`."""
+
+    @functools.wraps(method)
+    def call(self: RedisStateStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except redis.RedisError as exc:
+            self._broken = True
+            raise unavailable(exc, self.where) from None
+    return call
+
+
+def unavailable(exc: BaseException, where: str) -> StateUnavailable:
+    """The one line a run stops with when Redis stayed unreachable."""
+    return StateUnavailable(f"Redis at {where} unreachable: {exc} (gave up after the retry bound, "
+                            "?retry_seconds=); the outputs hold whole lines: run again once Redis is back")
+
+
 #: Stores open in this process (the shared crawl commits exported records through them).
 LIVE_STORES: weakref.WeakSet[RedisStateStore] = weakref.WeakSet()
 
@@ -242,7 +371,7 @@ def url_member(url: str) -> bytes:
 def parse_spec(spec: str) -> tuple[str, dict[str, str]]:
     """Split ``redis://…?prefix=…&lease=…`` into the server URL and our own options."""
     parts = urlsplit(spec)
-    ours = {"prefix", "lease", "commit", "retention_days"}
+    ours = {"prefix", "lease", "commit", "retention_days", "retry_seconds", "fresh"}
     query = parse_qsl(parts.query, keep_blank_values=True)
     options = {k: v for k, v in query if k in ours}
     server = urlunsplit(parts._replace(query=urlencode([(k, v) for k, v in query if k not in ours])))
@@ -268,6 +397,8 @@ class RedisStateStore:
         lease: float = DEFAULT_LEASE,
         commit: str = "claim",
         retention_days: int = 0,
+        fresh: bool = False,
+        where: str = "",
     ) -> None:
         if commit not in COMMIT_MODES:
             raise ValueError(f"commit must be one of {COMMIT_MODES}, not {commit!r}")
@@ -278,6 +409,8 @@ class RedisStateStore:
         self.lease = lease
         self.commit_mode = commit
         self.retention_days = retention_days
+        self.fresh = fresh
+        self.where = where or prefix
         self.host = socket.gethostname()
         self.token = secrets.token_hex(8)
         #: Output files the records of new claims go to (set by the writer; used to settle the
@@ -290,6 +423,9 @@ class RedisStateStore:
         self._owners_key = f"{base}:owners"
         self._owner_prefix = f"{base}:owner:"
         self._lease_key = self._owner_prefix + self.token
+        self._marker_key = f"{base}:marker"
+        self._marked = False  # the marker was found or written by this store
+        self._broken = False  # Redis stayed unreachable: close() touches it no more
         self._claim = client.register_script(_CLAIM)
         self._settle = client.register_script(_SETTLE)
         self._claim_near = client.register_script(_CLAIM_NEAR)
@@ -308,15 +444,23 @@ class RedisStateStore:
     @classmethod
     def from_url(cls, spec: str) -> RedisStateStore:
         server, options = parse_spec(spec)
-        client = redis.Redis.from_url(server)
-        client.ping()
-        return cls(
-            client,
-            options.get("prefix") or DEFAULT_PREFIX,
-            lease=float(options.get("lease", DEFAULT_LEASE)),
-            commit=options.get("commit", "claim"),
-            retention_days=int(options.get("retention_days", 0)),
-        )
+        seconds = float(options.get("retry_seconds", DEFAULT_RETRY_SECONDS))
+        where = _shown(server)
+        client = bounded_client(server, seconds)
+        try:
+            client.ping()
+            return cls(
+                client,
+                options.get("prefix") or DEFAULT_PREFIX,
+                lease=float(options.get("lease", DEFAULT_LEASE)),
+                commit=options.get("commit", "claim"),
+                retention_days=int(options.get("retention_days", 0)),
+                fresh=options.get("fresh", "") in ("1", "true", "yes"),
+                where=where,
+            )
+        except redis.RedisError as exc:
+            client.close()
+            raise unavailable(exc, where) from None
 
     # -- keys ----------------------------------------------------------------------------------
     def _sets(self, kind: str) -> list[str]:
@@ -338,11 +482,13 @@ class RedisStateStore:
         return f"{self._base}:info:{token}"
 
     # -- the store API -------------------------------------------------------------------------
+    @_guarded
     def seen_url(self, url: str) -> bool:
         """True if ``url`` was claimed or recorded before (pending claims of dead stores excepted)."""
         keys = [self._pending_key, *self._sets("urls")]
         return bool(self._seen(keys=keys, args=[url_member(url), self._owner_prefix, self.token]))
 
+    @_guarded
     def claim(self, content_hash: str, url: str) -> bool:
         """Atomic check-and-add of ``content_hash``: True if no worker holds it yet (keep the record).
 
@@ -350,9 +496,12 @@ class RedisStateStore:
         """
         hm, um = hash_member(content_hash), url_member(url)
         deferred = self.commit_mode == "export"
+        self._mark()
         if deferred:
             self._announce()
         result = self._run_claim(hm, um, deferred, force=False)
+        if result == -1:
+            raise self._lost()
         if result == 2:  # a killed process held it: settle what can be settled here, then decide
             self.recover()
             result = self._run_claim(hm, um, deferred, force=True)
@@ -367,9 +516,10 @@ class RedisStateStore:
             hm, um, self.token, self._owner_prefix, int(self.lease * 1000), len(hashes), self._expireat(),
             "0" if deferred else "1", "1" if force else "0",
         ]
-        keys = [self._pending_key, self._lease_key, self._claims_key(self.token), *hashes, *urls]
+        keys = [self._pending_key, self._lease_key, self._claims_key(self.token), *hashes, *urls, self._marker_key]
         return int(self._claim(keys=keys, args=args))
 
+    @_guarded
     def claim_near(
         self, content_hash: str, url: str, sig: Signature, first_id: str, policy: str, threshold: float,
     ) -> tuple[bool, Match | None]:
@@ -378,9 +528,12 @@ class RedisStateStore:
         self._check_algorithm()
         hm, um = hash_member(content_hash), url_member(url)
         deferred = self.commit_mode == "export"
+        self._mark()
         if deferred:
             self._announce()
         result = self._run_claim_near(hm, um, deferred, sig, first_id, policy, threshold, force=False)
+        if int(result[0]) == -1:
+            raise self._lost()
         if result[0] == 2:
             self.recover()
             result = self._run_claim_near(hm, um, deferred, sig, first_id, policy, threshold, force=True)
@@ -402,8 +555,46 @@ class RedisStateStore:
             near_ref(hm), sig.values, first_id, policy, math.ceil(threshold * NUM_PERM - 1e-9), len(sig.bands),
             *(band[3:] for band in sig.bands),
         ]
-        keys = [self._pending_key, self._lease_key, self._claims_key(self.token), *hashes, *urls, *sigs, *buckets]
+        keys = [self._pending_key, self._lease_key, self._claims_key(self.token), *hashes, *urls, *sigs, *buckets,
+                self._marker_key]
         return list(self._claim_near(keys=keys, args=args))
+
+    def _mark(self) -> None:
+        """Before the first claim: find the state's marker, or write it if the state is new.
+
+        The marker's value is also kept on this machine (:func:`marker_file`). A state found empty
+        although this machine used it before, or although the output files already hold records,
+        was lost (unless ``?fresh=1``): :class:`StateLost`."""
+        if self._marked:
+            return
+        local = marker_file(self.where, self.prefix)
+        stored = self.client.get(self._marker_key)
+        if stored is None:
+            records = sum(records_in(target) for target in self.targets)
+            known = local.is_file()
+            if (records or known) and not self.fresh:
+                why = (f"{records} records are already in {', '.join(self.targets)}" if records
+                       else f"this machine used it before ({local})")
+                raise StateLost(
+                    f"the state {self.where} (prefix {self.prefix}) is empty but {why}: Redis lost its data "
+                    "(restarted without persistence? see docs/shared-crawl.md); writing on would write every "
+                    "earlier article again. Restore Redis, or add ?fresh=1 to the state URL to start a new state")
+            mine = json.dumps({"created": time.time(), "host": self.host, "token": self.token})
+            self.client.set(self._marker_key, mine, nx=True)
+            stored = self.client.get(self._marker_key) or mine.encode()
+        try:
+            local.parent.mkdir(parents=True, exist_ok=True)
+            local.write_bytes(_bytes(stored))
+        except OSError as exc:  # the Redis marker still guards the run
+            logger.warning("could not keep the state marker in %s: %s", local, exc)
+        self._marked = True
+
+    def _lost(self) -> StateLost:
+        self._broken = True
+        return StateLost(
+            f"the state {self.where} (prefix {self.prefix}) was emptied while in use (Redis restarted without "
+            "persistence, or flushed; see docs/shared-crawl.md): stopped so that no article is written twice. "
+            "Restore Redis, or run again with ?fresh=1 to start a new state")
 
     def _check_algorithm(self) -> None:
         if self._near_checked:
@@ -421,11 +612,13 @@ class RedisStateStore:
         if targets == self._announced:
             return
         with self.client.pipeline() as pipe:
-            pipe.hset(self._info_key(self.token), mapping={"host": self.host, "targets": targets})
+            pipe.hset(self._info_key(self.token),
+                      mapping={"host": self.host, "pid": os.getpid(), "targets": targets})
             pipe.sadd(self._owners_key, self.token)
             pipe.execute()
         self._announced = targets
 
+    @_guarded
     def commit(self, content_hash: str) -> bool:
         """Make a pending claim of this store permanent (its record is written). False if none."""
         hm = hash_member(content_hash)
@@ -435,6 +628,7 @@ class RedisStateStore:
             return False
         return self._settle_members(self.token, [(hm, um)], commit=True) > 0
 
+    @_guarded
     def release(self, content_hash: str) -> bool:
         """Forget a pending claim whose record will not be written. False if there is none."""
         hm = hash_member(content_hash)
@@ -462,18 +656,35 @@ class RedisStateStore:
             return len(self._held)
 
     # -- recovery ------------------------------------------------------------------------------
+    @_guarded
     def recover(self) -> dict[str, int]:
         """Settle the pending claims of dead owners that ran on this host: commit those whose
         line is in one of their output files, release the others. Dead owners of other hosts are
         left to their host; a claim meeting one of their hashes takes it over."""
+        live_targets: set[str] = set()
+        dead: list[tuple[str, list[str]]] = []
         for raw in self.client.smembers(self._owners_key):
             token = raw.decode() if isinstance(raw, bytes) else str(raw)
-            if token == self.token or self.client.exists(self._owner_prefix + token):
+            if token == self.token:
                 continue
             info = {_text(k): _text(v) for k, v in self.client.hgetall(self._info_key(token)).items()}
-            if info.get("host", self.host) != self.host:
+            targets = json.loads(info.get("targets", "[]"))
+            here = info.get("host", self.host) == self.host
+            alive = bool(self.client.exists(self._owner_prefix + token))
+            if alive and here and not _pid_alive(info.get("pid")):
+                # its process is gone though its lease runs on: close the window now (as the
+                # SQLite store, whose lock goes with its process), not a lease later
+                self.client.delete(self._owner_prefix + token)
+                alive = False
+            if alive or not here:
+                live_targets.update(targets)
                 continue
-            self._settle_owner(token, json.loads(info.get("targets", "[]")))
+            dead.append((token, targets))
+        for token, targets in dead:
+            for target in targets:
+                if target not in live_targets:  # no live writer appends to it: cut what a kill left
+                    cut_partial_line(target)
+            self._settle_owner(token, targets)
         return self.recovered
 
     def _settle_owner(self, token: str, targets: list[str]) -> None:
@@ -506,8 +717,11 @@ class RedisStateStore:
             self._closed.set()
             self._held = {}
         try:
-            self.client.delete(self._lease_key)
-            self._settle_owner(self.token, self.targets)
+            if not self._broken:
+                self.client.delete(self._lease_key)
+                self._settle_owner(self.token, self.targets)
+        except redis.RedisError as exc:  # the pending claims stay: the next run settles them
+            logger.warning("state %s: could not settle this run's claims at close: %s", self.where, exc)
         finally:
             LIVE_STORES.discard(self)
             self.client.close()
@@ -531,6 +745,28 @@ class RedisStateStore:
                     self._renew()
             except redis.RedisError as exc:  # keep beating: the server may come back
                 logger.warning("could not renew the state lease %s: %s", self._lease_key, exc)
+
+
+def marker_file(where: str, prefix: str) -> Path:
+    """Where this machine keeps the marker of the state ``prefix`` on server ``where``:
+    ``$NEWSCLEAN_MARKER_DIR``, else ``$XDG_STATE_HOME/newsclean/redis`` (``~/.local/state/…``)."""
+    base = os.environ.get("NEWSCLEAN_MARKER_DIR") or os.path.join(
+        os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state"), "newsclean", "redis")
+    name = hashlib.blake2b(f"{where}\n{prefix}".encode(), digest_size=12).hexdigest()
+    return Path(base) / f"{name}.marker"
+
+
+def _pid_alive(pid: str | None) -> bool:
+    """Whether process ``pid`` of this host runs (True when unknown: the lease decides)."""
+    if not pid:
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, ValueError):
+        return True
+    return True
 
 
 def _text(value: bytes | str) -> str:
