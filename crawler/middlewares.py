@@ -25,7 +25,8 @@ from scrapy.utils.httpobj import urlparse_cached
 from w3lib import html as w3lib_html
 from w3lib.encoding import html_to_unicode
 
-from pipelines.item_pipelines import state_for
+from pipelines.item_pipelines import state_failed, state_for
+from pipelines.store.base import StateUnavailable
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -59,7 +60,14 @@ class SeenArticleMiddleware:
         return cls(crawler, state_for(crawler))
 
     def process_request(self, request: Request) -> None:
-        if request.meta.get(ARTICLE_META) and self.state.seen_url(request.url):
+        if not request.meta.get(ARTICLE_META):
+            return
+        try:
+            seen = self.state.seen_url(request.url)
+        except StateUnavailable as exc:
+            state_failed(self.crawler, exc)
+            raise IgnoreRequest(f"state unavailable: {request.url}") from None
+        if seen:
             assert self.stats is not None
             self.stats.inc_value("newsclean/state/skipped/seen_url")
             raise IgnoreRequest(f"already stored: {request.url}")

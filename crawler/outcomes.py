@@ -36,6 +36,9 @@ FAILED_PREFIX = "newsclean/download/failed/"
 SAFETY_PREFIX = "newsclean/safety/refused/"
 #: records whose line the feed exporter failed to write (pipelines.item_pipelines.DedupPipeline)
 WRITE_FAILED_KEY = "newsclean/feed/write_failed"
+#: Finish reason and stat set by :func:`pipelines.item_pipelines.state_failed` (Redis gone).
+STATE_FAILED_REASON = "state_unavailable"
+STATE_ERROR_KEY = "newsclean/state/error"
 SHARE_SETTING = "NEWSCLEAN_MAX_FAILURE_SHARE"
 
 #: Download error kinds, in the order they are tried, each with the exception classes that mean
@@ -175,6 +178,8 @@ def crawl_verdict(
 
     * ``OUTPUT`` (1): the crawl could not start (``started`` False), a feed could not be stored, or
       a record's line could not be written (``newsclean/feed/write_failed``);
+    * ``OUTPUT`` (1) too: the state or the shared queue (Redis) stayed unreachable past its retry
+      bound or came back empty (finish reason ``state_unavailable``, ``newsclean/state/error``);
     * ``INTERRUPTED`` (130): stopped by a signal (Scrapy's finish reason ``shutdown``);
     * ``NOTHING`` (4): no response at all;
     * ``FAILURES`` (5): the failed share of the settled requests is above ``max_failure_share``;
@@ -189,6 +194,9 @@ def crawl_verdict(
     if unwritten:
         return Verdict(exit_codes.OUTPUT, f"{unwritten} records could not be written to the feed (disk full? "
                                           "see the errors above); they are not in the state: the next run writes them")
+    if stats.get("finish_reason") == STATE_FAILED_REASON or stats.get(STATE_ERROR_KEY):
+        return Verdict(exit_codes.OUTPUT, f"{stats.get(STATE_ERROR_KEY) or 'the state is unavailable'} "
+                                          "(the feed holds whole lines)")
     if stats.get("finish_reason") == "shutdown":
         return Verdict(exit_codes.INTERRUPTED, "interrupted; the feed holds whole lines, run again to go on")
     responses = int(stats.get("response_received_count", 0) or 0)

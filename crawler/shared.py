@@ -95,7 +95,7 @@ class SharedCrawl:
         if conflict is not None:  # the crawl command refuses earlier, with this line and exit code 2
             raise ValueError(conflict)
         require_redis("scrapy_redis")  # stops here, with one line, when the redis extra is missing
-        from pipelines.store.redis import parse_spec, with_options
+        from pipelines.store.redis import DEFAULT_RETRY_SECONDS, parse_spec, with_options
 
         server, options = parse_spec(url)
         prefix = options.get("prefix") or settings.get("NEWSCLEAN_REDIS_PREFIX") or DEFAULT_PREFIX
@@ -110,6 +110,9 @@ class SharedCrawl:
             "SCHEDULER_QUEUE_KEY": f"{prefix}:%(spider)s:requests",
             "SCHEDULER_DUPEFILTER_KEY": f"{prefix}:%(spider)s:dupefilter",
             "SCHEDULER_IDLE_BEFORE_CLOSE": 0,  # never block the reactor on a Redis pop
+            # a lost connection retried ?retry_seconds= (default 30) at most, then the worker stops
+            "REDIS_PARAMS": {"redis_cls": "pipelines.store.redis.BoundedRedis",
+                             "retry_seconds": float(options.get("retry_seconds") or DEFAULT_RETRY_SECONDS)},
             STATE_SETTING: with_options(url, prefix=prefix, lease=lease),
         }
         for name, value in values.items():

@@ -1,5 +1,10 @@
 """The shared crawl's scheduler: scrapy-redis's, plus a worker registry (a run's start and end).
 
+Its Redis client retries a lost connection for ``?retry_seconds=`` (default 30 s) at most
+(:class:`pipelines.store.redis.BoundedRedis`); past that, a queue call stops the worker with one
+line (:func:`pipelines.item_pipelines.state_failed`: finish reason ``state_unavailable``, exit 1)
+instead of leaving it stuck, and the calls after it touch Redis no more.
+
 Imported only in shared mode (``NEWSCLEAN_REDIS_URL``; :class:`crawler.shared.SharedCrawl` names
 it in ``SCHEDULER``), so the base install, without the ``redis`` extra, never imports scrapy-redis.
 """
@@ -12,13 +17,15 @@ import secrets
 import socket
 from typing import Any
 
+import redis
 from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
 from twisted.internet import task
 
 from crawler.shared import DEFAULT_PREFIX, DEFAULT_WORKER_LEASE, redis_url
-from pipelines.store.redis import parse_spec
+from pipelines.item_pipelines import state_failed
+from pipelines.store.redis import parse_spec, unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +76,12 @@ class SharedScheduler(RedisScheduler):
     registry_key: str = ""
     prefetch: int = 16
 
+    failed: bool = False
+
+    def _fail(self, exc: Exception) -> None:
+        self.failed = True
+        state_failed(self.crawler, unavailable(exc, f"{self.server_shown} (shared queue)"))
+
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SharedScheduler:
         instance: SharedScheduler = super().from_crawler(crawler)
@@ -76,6 +89,7 @@ class SharedScheduler(RedisScheduler):
         url = redis_url(settings) or ""
         prefix = parse_spec(url)[1].get("prefix") or settings.get("NEWSCLEAN_REDIS_PREFIX") or DEFAULT_PREFIX
         instance.prefix = prefix
+        instance.server_shown = parse_spec(url)[0].split("@")[-1]
         instance.worker_lease = settings.getfloat("NEWSCLEAN_WORKER_LEASE", DEFAULT_WORKER_LEASE)
         instance.worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         per_domain = settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN", 8)
@@ -84,6 +98,12 @@ class SharedScheduler(RedisScheduler):
         return instance
 
     def open(self, spider: Spider) -> None:
+        try:
+            self._open(spider)
+        except redis.RedisError as exc:
+            self._fail(exc)
+
+    def _open(self, spider: Spider) -> None:
         super().open(spider)
         self.registry_key = f"{self.prefix}:{spider.name}:workers"
         lease_ms = int(self.worker_lease * 1000)
@@ -101,6 +121,8 @@ class SharedScheduler(RedisScheduler):
         )
 
     def _renew(self) -> None:
+        if self.failed:
+            return
         try:
             self._beat_script(keys=[self.registry_key], args=[self.worker_id, int(self.worker_lease * 1000)])
         except Exception as exc:  # keep the worker going: Redis may come back before the lease ends
@@ -109,8 +131,15 @@ class SharedScheduler(RedisScheduler):
     def close(self, reason: str) -> None:
         if getattr(self, "_beat", None) is not None and self._beat.running:
             self._beat.stop()
+        if self.failed or not self.registry_key:  # Redis is gone: the lease runs out by itself
+            logger.info("shared crawl: worker %s leaves (%s) without Redis", self.worker_id, reason)
+            return
         keys = [self.registry_key, self.queue.key, self.df.key]
-        ended = bool(self.server.register_script(_LEAVE)(keys=keys, args=[self.worker_id]))
+        try:
+            ended = bool(self.server.register_script(_LEAVE)(keys=keys, args=[self.worker_id]))
+        except redis.RedisError as exc:
+            logger.warning("shared crawl: worker %s could not leave the registry: %s", self.worker_id, exc)
+            return
         if self.stats:
             self.stats.set_value("newsclean/shared/run_ended", int(ended))
         logger.info("shared crawl: worker %s leaves (%s)%s", self.worker_id, reason,
@@ -118,13 +147,28 @@ class SharedScheduler(RedisScheduler):
 
     # the parent passes spider= to the stats collector, deprecated since Scrapy 2.14
     def enqueue_request(self, request: Any) -> bool:
-        if not request.dont_filter and self.df.request_seen(request):
-            self.df.log(request, self.spider)
+        if self.failed:
+            return False
+        try:
+            if not request.dont_filter and self.df.request_seen(request):
+                self.df.log(request, self.spider)
+                return False
+            self.queue.push(request)
+        except redis.RedisError as exc:
+            self._fail(exc)
             return False
         if self.stats:
             self.stats.inc_value("scheduler/enqueued/redis")
-        self.queue.push(request)
         return True
+
+    def has_pending_requests(self) -> bool:
+        if self.failed:
+            return False
+        try:
+            return len(self.queue) > 0
+        except redis.RedisError as exc:
+            self._fail(exc)
+            return False
 
     def next_request(self) -> Any:
         # Take no more than ``prefetch`` requests into this worker's downloader: Scrapy would pull
@@ -132,9 +176,13 @@ class SharedScheduler(RedisScheduler):
         # refetch if this one is killed).
         engine = getattr(self.crawler, "engine", None)
         downloader = getattr(engine, "downloader", None)
-        if downloader is not None and len(downloader.active) >= self.prefetch:
+        if self.failed or (downloader is not None and len(downloader.active) >= self.prefetch):
             return None
-        request = self.queue.pop(self.idle_before_close)
+        try:
+            request = self.queue.pop(self.idle_before_close)
+        except redis.RedisError as exc:
+            self._fail(exc)
+            return None
         if request is not None and self.stats:
             self.stats.inc_value("scheduler/dequeued/redis")
         return request

@@ -40,7 +40,7 @@ from pipelines.run.dedup import Deduper, Verdict
 from pipelines.run.neardup import POLICIES as NEAR_POLICIES
 from pipelines.run.pool import LoopPool
 from pipelines.run.stats import CountsSince, RunStats
-from pipelines.store import DedupStore, open_state
+from pipelines.store import DedupStore, StateUnavailable, open_state
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -112,6 +112,26 @@ def state_for(crawler: Crawler) -> DedupStore:
 
         crawler.signals.connect(close, signal=signals.engine_stopped, weak=False)
     return store
+
+
+#: Finish reason and stat of a crawl whose state or shared queue (Redis) failed past its retry bound.
+STATE_FAILED_REASON = "state_unavailable"
+STATE_ERROR_KEY = "newsclean/state/error"
+
+
+def state_failed(crawler: Crawler, exc: BaseException) -> None:
+    """The state (or the shared queue) cannot be used any more: log one line, keep it in the
+    stats, close the spider (reason ``state_unavailable``; the crawl exits 1). Idempotent."""
+    stats = crawler.stats
+    if stats is not None and stats.get_value(STATE_ERROR_KEY):
+        return
+    message = str(exc) or type(exc).__name__
+    logger.error("stopping the crawl: %s", message)
+    if stats is not None:
+        stats.set_value(STATE_ERROR_KEY, message)
+    engine = crawler.engine
+    if engine is not None and engine.spider is not None:
+        engine.close_spider(engine.spider, STATE_FAILED_REASON)
 
 
 def _stats(crawler: Crawler) -> StatsCollector:
@@ -385,7 +405,11 @@ class DedupPipeline:
         if not isinstance(item, dict) or "content_hash" not in item:
             return item
         self.stats.inc_value("newsclean/dedup/total")
-        verdict = self.dedup.claim(item)
+        try:
+            verdict = self.dedup.claim(item)
+        except StateUnavailable as exc:  # not claimed, not written: the next run writes it
+            state_failed(self.crawler, exc)
+            raise DropItem(f"state unavailable: {item.get('url') or ''}") from None
         if verdict is Verdict.NEAR_DUPLICATE and self.dedup.match is not None:
             self.run.drop(NEAR_DUPLICATE)
             match = self.dedup.match
@@ -408,5 +432,10 @@ class DedupPipeline:
             self.dedup.release(item["content_hash"])
             self.stats.inc_value("newsclean/feed/write_failed")
             return
-        if self.dedup.commit(item["content_hash"]):
+        try:
+            committed = self.dedup.commit(item["content_hash"])
+        except StateUnavailable as exc:  # written, left pending: the next run settles it from the file
+            state_failed(self.crawler, exc)
+            return
+        if committed:
             self.stats.inc_value("newsclean/state/committed")

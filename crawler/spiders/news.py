@@ -38,7 +38,8 @@ from crawler.middlewares import ARTICLE_META
 from crawler.profiles import PROJECT_DIR, SITES_DIR, ProfileError, SiteProfile, resolve_sites
 from crawler.safety import read_xml
 from pipelines.compat.scrapy import gunzip_errors, unpacked_too_large
-from pipelines.item_pipelines import state_for
+from pipelines.item_pipelines import state_failed, state_for
+from pipelines.store.base import StateUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -382,6 +383,15 @@ class NewsSpider(Spider):
                     priority=SECTION_PRIORITY - depth - 1,
                 )
 
+    def _seen(self, url: str) -> bool:
+        """Whether the state knows ``url``; a state gone past its retry bound stops the crawl
+        (:func:`pipelines.item_pipelines.state_failed`) and the URL counts as seen."""
+        try:
+            return state_for(self.crawler).seen_url(url)
+        except StateUnavailable as exc:
+            state_failed(self.crawler, exc)
+            return True
+
     def _article(self, profile: SiteProfile, url: str, when: datetime | None, source: str) -> Iterator[Request]:
         url = clean_url(url)
         if not profile.is_article(url):
@@ -390,7 +400,7 @@ class NewsSpider(Spider):
         if self._too_old(when):
             self._count("skipped/older_than_since")
             return
-        if self._check_seen and state_for(self.crawler).seen_url(url):
+        if self._check_seen and self._seen(url):
             # known already: not queued at all (SeenArticleMiddleware still guards redirects); each
             # occurrence counts (one URL in a feed and a sitemap twice), as discovered/<source> does
             self._count("skipped/seen_url")

@@ -328,11 +328,17 @@ def _guarded(method: Any) -> Any:
 
     @functools.wraps(method)
     def call(self: RedisStateStore, *args: Any, **kwargs: Any) -> Any:
+        if self._broken:  # it failed once past the bound: fail at once, the run is stopping
+            raise self._failure or unavailable(redis.ConnectionError("gave up earlier"), self.where)
         try:
             return method(self, *args, **kwargs)
         except redis.RedisError as exc:
             self._broken = True
-            raise unavailable(exc, self.where) from None
+            self._failure = unavailable(exc, self.where)
+            raise self._failure from None
+        except StateLost as exc:
+            self._broken, self._failure = True, exc
+            raise
     return call
 
 
@@ -425,7 +431,8 @@ class RedisStateStore:
         self._lease_key = self._owner_prefix + self.token
         self._marker_key = f"{base}:marker"
         self._marked = False  # the marker was found or written by this store
-        self._broken = False  # Redis stayed unreachable: close() touches it no more
+        self._broken = False  # Redis stayed unreachable or was lost: close() touches it no more
+        self._failure: StateUnavailable | None = None
         self._claim = client.register_script(_CLAIM)
         self._settle = client.register_script(_SETTLE)
         self._claim_near = client.register_script(_CLAIM_NEAR)
