@@ -31,6 +31,7 @@ from crawler.outcomes import SHARE_SETTING, Verdict, crawl_verdict
 from crawler.profiles import ProfileError
 from crawler.shared import redis_url, state_conflict
 from pipelines import exit_codes
+from pipelines.store import require_redis
 
 if TYPE_CHECKING:
     import argparse
@@ -57,6 +58,10 @@ class Command(ScrapyCrawlCommand):
             unwritable = self.unwritable()
             if unwritable is not None:
                 sys.stderr.write(f"scrapy crawl: {unwritable}\n")
+                raise SystemExit(exit_codes.OUTPUT)
+            unreachable = self.unreachable()
+            if unreachable is not None:
+                sys.stderr.write(f"scrapy crawl: {unreachable}\n")
                 raise SystemExit(exit_codes.OUTPUT)
 
     def folders(self) -> list[tuple[str, Path]]:
@@ -92,6 +97,29 @@ class Command(ScrapyCrawlCommand):
                 return f"cannot write {what}: {exc.strerror or exc} ({folder})"
             if not folder.is_dir():
                 return f"cannot write {what}: {folder} is not a folder"
+        return None
+
+    def unreachable(self) -> str | None:
+        """Shared mode or a Redis state: one line when that Redis does not answer within its
+        retry bound (``?retry_seconds=``), else None."""
+        assert self.settings is not None
+        state = str(self.settings.get("NEWSCLEAN_STATE_DIR") or "")
+        url = redis_url(self.settings) or (state if state.startswith(("redis://", "rediss://", "unix://")) else None)
+        if url is None:
+            return None
+        require_redis()
+        import redis
+
+        from pipelines.store.redis import DEFAULT_RETRY_SECONDS, bounded_client, parse_spec, unavailable
+
+        server, options = parse_spec(url)
+        client = bounded_client(server, float(options.get("retry_seconds") or DEFAULT_RETRY_SECONDS))
+        try:
+            client.ping()
+        except redis.RedisError as exc:
+            return str(unavailable(exc, server.split("@")[-1]))
+        finally:
+            client.close()
         return None
 
     def problem(self, spider_name: str, spider_args: dict[str, str]) -> str | None:

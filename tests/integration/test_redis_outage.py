@@ -11,6 +11,7 @@ without a shared state warns, with one it writes each article once.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import socket
@@ -313,3 +314,91 @@ def test_shards_warn_without_a_state_and_write_each_article_once_with_one(
             assert sorted(hashes.values()) == [1, 1, 1]  # each article once across the shards
         else:
             assert sorted(hashes.values()) == [1, 1, 2]  # the copy in two shards, twice
+
+
+# -- the shared crawl --------------------------------------------------------------------------------
+@pytest.fixture
+def demo_site() -> Iterator[str]:
+    from crawler.demo_server import DemoServer
+
+    site = DemoServer(DEMO / "site").start()
+    try:
+        yield site.base_url
+    finally:
+        site.stop()
+
+
+def _worker(redis_url: str, demo_url: str, out: Path, *extra: str) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSCLEAN_", "SCRAPY_"))}
+    log = out.with_suffix(".log").open("wb")
+    cmd = [
+        sys.executable, "-m", "scrapy", "crawl", "news", "-a", "site=demo", "-O", str(out),
+        "-s", f"NEWSCLEAN_REDIS_URL={redis_url}", "-s", f"NEWSCLEAN_DEMO_URL={demo_url}",
+        "-s", "NEWSCLEAN_IDLE_CLOSE=2", "-s", "NEWSCLEAN_WORKER_LEASE=3", "-s", "NEWSCLEAN_POOL_SIZE=0",
+        "-s", "LOG_LEVEL=INFO", *extra,
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    log.close()
+    return proc
+
+
+def _canonical_paths(records: list[dict[str, object]]) -> Counter[str]:
+    from urllib.parse import urlsplit
+
+    manifest = json.loads((DEMO / "manifest.json").read_text("utf-8"))
+    aliases = {d["path"]: d["duplicate_of"] for d in manifest["duplicates"]}
+    return Counter(aliases.get(p, p) for p in (urlsplit(str(r["url"])).path for r in records))
+
+
+def _registry_expired(client: redis.Redis, key: str) -> bool:
+    seconds, micros = client.time()
+    now_ms = seconds * 1000 + micros // 1000
+    return all(score < now_ms for _, score in client.zrange(key, 0, -1, withscores=True))
+
+
+def test_crawl_workers_exit_1_when_redis_dies_and_a_rerun_completes_the_set(
+    server: RedisServer, demo_site: str, tmp_path: Path
+) -> None:
+    url = server.url(prefix="w", retry_seconds=3)
+    slow = ("-s", "DOWNLOAD_DELAY=0.4", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1")
+    outs = [tmp_path / f"worker{i}.jsonl" for i in range(2)]
+    procs = [_worker(url, demo_site, out, *slow) for out in outs]
+    _wait_for(lambda: any(out.exists() and out.read_bytes().count(b"\n") >= 1 for out in outs))
+    server.kill()
+    # every worker ends by itself (the wait is a bound, not a measure), with exit code 1 and a reason
+    assert [p.wait(timeout=180) for p in procs] == [1, 1]
+    for out in outs:
+        log = out.with_suffix(".log").read_text("utf-8")
+        assert "stopping the crawl: Redis at redis://127.0.0.1:" in log, log[-3000:]
+        assert "'finish_reason': 'state_unavailable'" in log
+        assert "exit code 1: Redis at" in log
+    first = _records(*outs)
+    assert len(first) >= 1 and max(Counter(r["content_hash"] for r in first).values()) == 1
+    # Redis back with its data (AOF, appendfsync always): once the stopped workers' leases are
+    # over, a rerun writes what is missing and nothing twice
+    server.start()
+    client = server.client()
+    _wait_for(lambda: not client.keys("w:state:owner:*") and _registry_expired(client, "w:news:workers"))
+    rerun = tmp_path / "rerun.jsonl"
+    assert _worker(url, demo_site, rerun).wait(timeout=300) == 0
+    records = _records(*outs, rerun)
+    paths = _canonical_paths(records)
+    manifest = json.loads((DEMO / "manifest.json").read_text("utf-8"))
+    assert set(paths) == {a["path"] for a in manifest["articles"]}
+    assert [p for p, n in paths.items() if n > 1] == []
+    assert client.hlen("w:state:pending") == 0
+    client.close()
+
+
+def test_a_crawl_whose_redis_is_down_at_start_exits_1_with_one_line(server: RedisServer, tmp_path: Path) -> None:
+    server.kill()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSCLEAN_", "SCRAPY_"))}
+    run = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "news", "-a", "site=demo", "-O", str(tmp_path / "out.jsonl"),
+         "-s", f"NEWSCLEAN_REDIS_URL={server.url(retry_seconds=1)}"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr
+    lines = [line for line in run.stderr.splitlines() if line.startswith("scrapy crawl: ")]
+    assert len(lines) == 1 and lines[0].startswith(f"scrapy crawl: Redis at redis://127.0.0.1:{server.port}/0"), run.stderr
