@@ -401,4 +401,5 @@ def test_a_crawl_whose_redis_is_down_at_start_exits_1_with_one_line(server: Redi
     assert run.returncode == 1
     assert "Traceback" not in run.stderr
     lines = [line for line in run.stderr.splitlines() if line.startswith("scrapy crawl: ")]
-    assert len(lines) == 1 and lines[0].startswith(f"scrapy crawl: Redis at redis://127.0.0.1:{server.port}/0"), run.stderr
+    assert len(lines) == 1, run.stderr
+    assert lines[0].startswith(f"scrapy crawl: Redis at redis://127.0.0.1:{server.port}/0 unreachable")
