@@ -744,14 +744,16 @@ class RedisStateStore:
         self.client.set(self._lease_key, b"1", px=int(self.lease * 1000))
 
     def _beat(self) -> None:
+        # the lock is not held while renewing: a renewal retrying an outage must not hold up the
+        # claims (they have their own bound) nor close()
         while not self._closed.wait(self.lease / 3):
+            if self._broken:
+                return
             try:
-                with self._lock:
-                    if self._closed.is_set():
-                        return
-                    self._renew()
+                self._renew()
             except redis.RedisError as exc:  # keep beating: the server may come back
-                logger.warning("could not renew the state lease %s: %s", self._lease_key, exc)
+                if not self._closed.is_set() and not self._broken:
+                    logger.warning("could not renew the state lease %s: %s", self._lease_key, exc)
 
 
 def marker_file(where: str, prefix: str) -> Path:
