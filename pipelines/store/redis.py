@@ -239,18 +239,24 @@ return 0
 """
 
 class BoundedRetry(redis.retry.Retry):
-    """redis-py's :class:`~redis.retry.Retry` with a bound in *seconds* for the whole call: a lost
-    connection is retried with an exponential backoff until ``seconds`` have passed since the
-    first failure, then the error is raised. The connect retries redis-py nests inside a command's
-    retry share that one deadline (per thread), so the bound holds for the call as a whole."""
+    """redis-py's :class:`~redis.retry.Retry` with a bound in *seconds*: a lost connection is
+    retried with an exponential backoff (0.05 s doubling, at most 2 s apart) until ``seconds``
+    have passed since Redis stopped answering, then the error is raised.
+
+    "Since Redis stopped answering" is one moment for the whole process (reset by any call that
+    succeeds): the connect retries redis-py nests inside a command's retry, the other threads and
+    the other clients (the state store's, the shared crawl's queue) all count from it, so a
+    process whose Redis is gone gives up ``seconds`` after the outage began, not once per call."""
 
     ERRORS: tuple[type[Exception], ...] = (redis.ConnectionError, redis.TimeoutError, socket.timeout)
+    #: monotonic time of the first failure of the outage going on (None: Redis answers)
+    down_since: float | None = None
+    last_failure: float = 0.0
 
     def __init__(self, seconds: float = DEFAULT_RETRY_SECONDS) -> None:
         self.delays = redis.backoff.ExponentialBackoff(cap=2.0, base=0.05)
         super().__init__(self.delays, -1, self.ERRORS)
         self.seconds = seconds
-        self.local = threading.local()
 
     def __deepcopy__(self, memo: dict[int, Any]) -> BoundedRetry:  # redis-py copies it per connection
         return BoundedRetry(self.seconds)
@@ -264,33 +270,35 @@ class BoundedRetry(redis.retry.Retry):
         """Keep :attr:`ERRORS` (redis-py adds ``retry_on_error`` here)."""
 
     def call_with_retry(self, do: Any, fail: Any, is_retryable: Any = None, with_failure_count: bool = False) -> Any:
-        state = self.local
-        outer = not getattr(state, "active", False)
-        if outer:
-            state.active, state.deadline = True, None
-        try:
-            failures = 0
-            while True:
-                try:
-                    return do()
-                except self.ERRORS as error:
-                    failures += 1
-                    if with_failure_count:
-                        fail(error, failures)
-                    else:
-                        fail(error)
-                    if is_retryable is not None and not is_retryable(error):
-                        raise
-                    now = time.monotonic()
-                    if state.deadline is None:
-                        state.deadline = now + self.seconds
-                        logger.warning("Redis unreachable (%s): retrying for up to %g s", error, self.seconds)
-                    if now >= state.deadline:
-                        raise
-                    time.sleep(min(self.delays.compute(failures), state.deadline - now))
-        finally:
-            if outer:
-                state.active = False
+        failures = 0
+        while True:
+            try:
+                result = do()
+            except self.ERRORS as error:
+                failures += 1
+                if with_failure_count:
+                    fail(error, failures)
+                else:
+                    fail(error)
+                if is_retryable is not None and not is_retryable(error):
+                    raise
+                now = time.monotonic()
+                BoundedRetry.last_failure = now
+                since = BoundedRetry.down_since
+                if since is None:
+                    BoundedRetry.down_since = since = now
+                    logger.warning("Redis unreachable (%s): retrying for up to %g s", error, self.seconds)
+                if now >= since + self.seconds:
+                    raise
+                time.sleep(min(self.delays.compute(failures), since + self.seconds - now))
+            else:
+                # Redis answers again: this call got through after failing, or no call failed for
+                # longer than the backoff's longest step (a connect() that finds its socket still
+                # set "succeeds" without asking the server: no evidence while others still fail)
+                if BoundedRetry.down_since is not None and (
+                        failures or time.monotonic() - BoundedRetry.last_failure > 2.5):
+                    BoundedRetry.down_since = None
+                return result
 
 
 def bounded_client(server: str, retry_seconds: float = DEFAULT_RETRY_SECONDS, **kwargs: Any) -> redis.Redis:
