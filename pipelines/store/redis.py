@@ -23,7 +23,9 @@ Commit modes (``?commit=``):
   is called once its record is written (the shared crawl does it right after the feed
   export wrote the line) or until ``close()``. If the process dies, its lease expires and
   its pending claims are free again: the next run writes those articles instead of losing
-  them.
+  them. On the dead process's own host (same host name and PID namespace, its pid gone) the
+  next store settles them at once, lease or not, after cutting a partial last line the process
+  left in its output files (as the SQLite store does).
 
 Outages (``?retry_seconds=S``, default 30): every call retries a lost connection with an
 exponential backoff (0.05 s doubling up to 2 s) for at most ``S`` seconds in all, then raises
@@ -628,7 +630,8 @@ class RedisStateStore:
             return
         with self.client.pipeline() as pipe:
             pipe.hset(self._info_key(self.token),
-                      mapping={"host": self.host, "pid": os.getpid(), "targets": targets})
+                      mapping={"host": self.host, "pid": os.getpid(), "pidns": _pid_namespace(),
+                               "targets": targets})
             pipe.sadd(self._owners_key, self.token)
             pipe.execute()
         self._announced = targets
@@ -686,7 +689,7 @@ class RedisStateStore:
             targets = json.loads(info.get("targets", "[]"))
             here = info.get("host", self.host) == self.host
             alive = bool(self.client.exists(self._owner_prefix + token))
-            if alive and here and not _pid_alive(info.get("pid")):
+            if alive and here and info.get("pidns") == _pid_namespace() and not _pid_alive(info.get("pid")):
                 # its process is gone though its lease runs on: close the window now (as the
                 # SQLite store, whose lock goes with its process), not a lease later
                 self.client.delete(self._owner_prefix + token)
@@ -771,6 +774,14 @@ def marker_file(where: str, prefix: str) -> Path:
         os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state"), "newsclean", "redis")
     name = hashlib.blake2b(f"{where}\n{prefix}".encode(), digest_size=12).hexdigest()
     return Path(base) / f"{name}.marker"
+
+
+def _pid_namespace() -> str:
+    """This process's PID namespace (two containers may share a host name, not their pids)."""
+    try:
+        return str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        return ""
 
 
 def _pid_alive(pid: str | None) -> bool:
