@@ -589,6 +589,9 @@ class RedisStateStore:
         if stored is None:
             records = sum(records_in(target) for target in self.targets)
             known = local.is_file()
+            if records or known:  # another process of this machine may have just created it
+                stored = self.client.get(self._marker_key)  # (it keeps the file after its SET)
+        if stored is None:
             if (records or known) and not self.fresh:
                 why = (f"{records} records are already in {', '.join(self.targets)}" if records
                        else f"this machine used it before ({local})")
