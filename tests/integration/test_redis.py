@@ -526,7 +526,7 @@ def _registry_expired(server: redis.Redis, key: str) -> bool:
     return all(score < now_ms for _, score in server.zrange(key, 0, -1, withscores=True))
 
 
-# -- versions (the scenario of tests/unit/test_versions.py, over Redis) ----------------------------
+# -- versions (the scenario of tests/unit/test_store_versions.py, over Redis) ----------------------------
 def test_versions_over_redis(server: redis.Redis, redis_port: int, tmp_path: Path) -> None:
     from support.versions import run_versions_scenario
 

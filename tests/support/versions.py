@@ -1,5 +1,5 @@
 """One scenario for the versions of a URL (docs/dedup.md#versions), run over each store: the
-SQLite store in tests/unit/test_versions.py, the Redis store in tests/integration/test_redis.py."""
+SQLite store in tests/unit/test_store_versions.py, the Redis store in tests/integration/test_redis.py."""
 
 from __future__ import annotations
 
