@@ -89,8 +89,12 @@ def test_a_changed_article_is_written_again_as_version_2_and_unchanged_ones_are_
     assert third.returncode == 0, third.log[-3000:]
     assert "newsclean/spider/refetched/updated" not in third.stats
     assert third.records == []
-    # NEWSCLEAN_REFETCH_INTERVAL=0: never fetched again, whatever the dates say
+    # a newer date again, but the last fetch is younger than the interval: not fetched again yet
     update_site(root)
+    early = run_crawl(tmp_path, "early", state, port, f"NEWSCLEAN_DEMO_ROOT={root}", "NEWSCLEAN_REFETCH_INTERVAL=3600")
+    assert early.returncode == 0, early.log[-3000:]
+    assert early.records == [] and "newsclean/spider/refetched/updated" not in early.stats
+    # NEWSCLEAN_REFETCH_INTERVAL=0: never fetched again, whatever the dates say
     off = run_crawl(tmp_path, "off", state, port, f"NEWSCLEAN_DEMO_ROOT={root}", "NEWSCLEAN_REFETCH_INTERVAL=0")
     assert off.returncode == 0, off.log[-3000:]
     assert off.records == [] and "newsclean/spider/refetched/updated" not in off.stats
