@@ -113,7 +113,7 @@ class Deduper:
         values = sig.values if sig is not None else b""
         if last is None:
             self.store.note_version(url, digest, 1, values)
-            verdict = self._claim(record)
+            verdict = self._claim(record, known=sig)
             if verdict is not Verdict.NEW:
                 self.store.forget_version(url, digest)
             return verdict
@@ -135,12 +135,15 @@ class Deduper:
             self.store.touch(url)
         return verdict
 
-    def _claim(self, record: Mapping[str, Any], near: bool = True) -> Verdict:
+    def _claim(self, record: Mapping[str, Any], near: bool = True, known: neardup.Signature | None = None) -> Verdict:
         digest = record["content_hash"]
         key = hash_key(digest)
         earlier = key in self.seen
         self.match = None
-        sig = None if earlier or self.near == "off" or not near else neardup.signature(record.get("text") or "")
+        if earlier or self.near == "off" or not near:
+            sig = None
+        else:
+            sig = known if known is not None else neardup.signature(record.get("text") or "")
         if self.store is not None:
             self.seen.add(key)
             if self.targets is not None:
