@@ -9,6 +9,7 @@ import logging
 import sys
 import zlib
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -18,6 +19,18 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 COMMIT_MODES = ("claim", "export")
+
+
+@dataclass(frozen=True)
+class UrlVersion:
+    """The last written record of a URL (its content hash, version and MinHash signature, empty
+    for a text without a word) and when the URL was last fetched (epoch seconds): the later of
+    that record's claim and the last refetch that wrote nothing."""
+
+    content_hash: str
+    version: int
+    sig: bytes
+    fetched_at: float
 
 
 class DedupStore(Protocol):
@@ -42,6 +55,14 @@ class DedupStore(Protocol):
     ) -> tuple[bool, Match | None]: ...
 
     def commit(self, content_hash: str) -> bool: ...
+
+    def url_version(self, url: str) -> UrlVersion | None: ...
+
+    def note_version(self, url: str, content_hash: str, version: int, sig: bytes) -> None: ...
+
+    def forget_version(self, url: str, content_hash: str) -> None: ...
+
+    def touch(self, url: str) -> None: ...
 
     def release(self, content_hash: str) -> bool: ...
 
@@ -121,6 +142,6 @@ def require_redis(*modules: str) -> None:
 
 
 __all__ = [
-    "COMMIT_MODES", "REDIS_EXTRA_MISSING", "DedupStore", "cut_partial_line", "hashes_in", "near_algorithm_checked",
-    "require_redis",
+    "COMMIT_MODES", "REDIS_EXTRA_MISSING", "DedupStore", "UrlVersion", "cut_partial_line", "hashes_in",
+    "near_algorithm_checked",    "require_redis",
 ]
