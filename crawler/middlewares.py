@@ -36,10 +36,13 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 ARTICLE_META = "newsclean_article"
+#: An article request queued again because its sitemap or feed date is newer than its last fetch.
+REFETCH_META = "newsclean_refetch"
 
 
 class SeenArticleMiddleware:
-    """Ignore article requests (``meta["newsclean_article"]``) for URLs already in the state store.
+    """Ignore article requests (``meta["newsclean_article"]``) for URLs already in the state store
+    (except a refetch the spider queued because the article's sitemap or feed date is newer).
 
     Settings: ``NEWSCLEAN_STATE_ENABLED`` (default True), ``NEWSCLEAN_SKIP_SEEN`` (default True).
     Stats: ``newsclean/state/skipped/seen_url``.
@@ -60,7 +63,7 @@ class SeenArticleMiddleware:
         return cls(crawler, state_for(crawler))
 
     def process_request(self, request: Request) -> None:
-        if not request.meta.get(ARTICLE_META):
+        if not request.meta.get(ARTICLE_META) or request.meta.get(REFETCH_META):
             return
         try:
             seen = self.state.seen_url(request.url)

@@ -34,7 +34,7 @@ from scrapy.extensions.feedexport import FeedExporter, FileFeedStorage
 
 from pipelines.core.cleaner import Cleaner, CleanOptions, Drop, Page
 from pipelines.feedexport import failed_to_write
-from pipelines.reasons import CRAWL_REASONS, DUPLICATE_HASH, NEAR_DUPLICATE
+from pipelines.reasons import CRAWL_REASONS, DUPLICATE_HASH, MINOR_EDIT, NEAR_DUPLICATE, UNCHANGED
 from pipelines.run import usable_cores
 from pipelines.run.dedup import Deduper, Verdict
 from pipelines.run.neardup import POLICIES as NEAR_POLICIES
@@ -150,6 +150,8 @@ _KEYS: dict[str, str | None] = {
     f"dropped/{DUPLICATE_HASH}": f"newsclean/dedup/dropped/{DUPLICATE_HASH}",
     f"dropped/{NEAR_DUPLICATE}": f"newsclean/dedup/dropped/{NEAR_DUPLICATE}",
     "near_duplicates_marked": "newsclean/dedup/near_marked",
+    f"dropped/{UNCHANGED}": f"newsclean/dedup/dropped/{UNCHANGED}",
+    f"dropped/{MINOR_EDIT}": f"newsclean/dedup/dropped/{MINOR_EDIT}",
     "dropped/language": None,  # by language code: newsclean/language/dropped/<code>
 }
 
@@ -362,16 +364,18 @@ class DedupPipeline:
 
     Settings: ``NEWSCLEAN_DEDUP_ENABLED`` (True), ``NEWSCLEAN_STATE_ENABLED`` (True),
     ``NEWSCLEAN_STATE_DIR`` (``state/`` in the current folder, or a ``redis://`` URL),
-    ``NEWSCLEAN_NEAR_DUPLICATES`` (``drop``, ``mark`` or ``off``; :mod:`pipelines.run.neardup`).
+    ``NEWSCLEAN_NEAR_DUPLICATES`` (``drop``, ``mark`` or ``off``; :mod:`pipelines.run.neardup`),
+    ``NEWSCLEAN_VERSIONS`` (True: a URL fetched again with a changed text is written as a new
+    version, an unchanged one or a small edit is dropped; docs/dedup.md#versions).
     Without state, hashes and signatures are kept in memory for the run.
     Must be the last pipeline: what it lets through is written.
     """
 
-    def __init__(self, crawler: Crawler, state: DedupStore | None, near: str = "drop") -> None:
+    def __init__(self, crawler: Crawler, state: DedupStore | None, near: str = "drop", versions: bool = True) -> None:
         self.crawler = crawler
         self.stats = _stats(crawler)
         self.run = run_stats_for(crawler)
-        self.dedup = Deduper(state, self.feed_targets, near=near)
+        self.dedup = Deduper(state, self.feed_targets, near=near, versions=versions)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupPipeline:
@@ -382,7 +386,7 @@ class DedupPipeline:
         if near not in NEAR_POLICIES:
             raise ValueError(f"NEWSCLEAN_NEAR_DUPLICATES must be one of {', '.join(NEAR_POLICIES)}, not {near!r}")
         state = state_for(crawler) if settings.getbool("NEWSCLEAN_STATE_ENABLED", True) else None
-        return cls(crawler, state, near)
+        return cls(crawler, state, near, settings.getbool("NEWSCLEAN_VERSIONS", True))
 
     def open_spider(self) -> None:
         # Connected now, after every extension (FeedExporter included) connected its own handler
@@ -415,6 +419,12 @@ class DedupPipeline:
             match = self.dedup.match
             raise DuplicateDrop(NEAR_DUPLICATE, item.get("url") or "",
                                 f"{match.first_id} (similarity {match.similarity:.3f})")
+        if verdict in (Verdict.UNCHANGED, Verdict.MINOR_EDIT):
+            reason = UNCHANGED if verdict is Verdict.UNCHANGED else MINOR_EDIT
+            self.run.drop(reason)
+            similarity = self.dedup.version_similarity
+            raise DuplicateDrop(reason, item.get("url") or "",
+                                f"similarity {similarity:.3f}" if similarity is not None else item["content_hash"])
         if verdict is not Verdict.NEW:
             self.run.drop(DUPLICATE_HASH)
             raise DuplicateDrop(DUPLICATE_HASH, item.get("url") or "", item["content_hash"])
@@ -439,3 +449,5 @@ class DedupPipeline:
             return
         if committed:
             self.stats.inc_value("newsclean/state/committed")
+        if "previous_content_hash" in item:
+            self.stats.inc_value("newsclean/dedup/version_written")

@@ -58,6 +58,11 @@ _ALL = (
     Reason("worker_died", "run", "the worker process cleaning this page died (killed, out of memory, crash)",
            failure=True),
     Reason("language", "crawl", "the record's language is not in NEWSCLEAN_LANGUAGES"),
+    Reason("unchanged", "crawl",
+           "an article fetched again (its sitemap or feed date is newer): the same text as its last record"),
+    Reason("minor_edit", "crawl",
+           "an article fetched again: its text differs from its last record by a small edit (MinHash "
+           "similarity 0.9 or over), not a new version"),
 )
 
 #: Every registered reason by name.
@@ -82,9 +87,11 @@ FAILURE_REASONS: frozenset[str] = frozenset(r.name for r in _ALL if r.failure)
 WORKER_DIED = "worker_died"
 DUPLICATE_HASH = "duplicate_hash"
 NEAR_DUPLICATE = "near_duplicate"
+UNCHANGED = "unchanged"
+MINOR_EDIT = "minor_edit"
 
 __all__ = [
-    "CRAWL_REASONS", "DUPLICATE_HASH", "FAILURE_REASONS", "NEAR_DUPLICATE", "OFFLINE_REASONS", "PAGE_REASONS",
-    "REGISTRY", "WORKER_DIED", "Reason", "Side",
+    "CRAWL_REASONS", "DUPLICATE_HASH", "FAILURE_REASONS", "MINOR_EDIT", "NEAR_DUPLICATE", "OFFLINE_REASONS",
+    "PAGE_REASONS",    "REGISTRY", "UNCHANGED", "WORKER_DIED", "Reason", "Side",
     "reasons",
 ]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
@@ -34,7 +35,7 @@ from twisted.python.failure import Failure
 
 from crawler.demo_server import DemoServer
 from crawler.items import RawPage
-from crawler.middlewares import ARTICLE_META
+from crawler.middlewares import ARTICLE_META, REFETCH_META
 from crawler.profiles import PROJECT_DIR, SITES_DIR, ProfileError, SiteProfile, resolve_sites
 from crawler.safety import read_xml
 from pipelines.compat.scrapy import gunzip_errors, unpacked_too_large
@@ -122,17 +123,48 @@ def parse_feed(body: bytes | Any) -> list[tuple[str, datetime | None]]:
             link = _child_text(element, "link") or (element.get("{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about"))
             when = parse_date(_child_text(element, "pubdate", "date", "published", "updated"))
         elif name == "entry":  # Atom
-            link = None
-            for child in element:
-                if _local(child.tag) == "link" and child.get("rel", "alternate") == "alternate" and child.get("href"):
-                    link = child.get("href")
-                    break
+            link = _atom_link(element)
             when = parse_date(_child_text(element, "published", "updated"))
         else:
             continue
         if link:
             entries.append((link.strip(), when))
     return entries
+
+
+def _atom_link(element: Any) -> str | None:
+    for child in element:
+        if _local(child.tag) == "link" and child.get("rel", "alternate") == "alternate" and child.get("href"):
+            return str(child.get("href"))
+    return None
+
+
+#: Dates of a sitemap or feed entry that say when it last changed.
+_CHANGE_DATES = ("lastmod", "updated", "modified", "publication_date", "pubdate", "date", "published")
+
+
+def changed_dates(root: Any) -> dict[str, datetime]:
+    """Link → the newest date of a sitemap ``<url>`` (``lastmod``, ``publication_date``) or a feed
+    entry (``updated``, ``published``, ``pubDate``, ``dc:date``): when the source says the article
+    last changed. Decides whether an article stored before is fetched again."""
+    found: dict[str, datetime] = {}
+    if root is None:
+        return found
+    for element in root.iter():
+        name = _local(element.tag)
+        if name == "url":
+            link = _child_text(element, "loc")
+        elif name == "item":
+            link = _child_text(element, "link") or element.get("{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about")
+        elif name == "entry":
+            link = _atom_link(element)
+        else:
+            continue
+        dates = [parse_date(child.text) for child in element.iter() if _local(child.tag) in _CHANGE_DATES]
+        newest = max((d for d in dates if d is not None), default=None)
+        if link and newest is not None:
+            found[link.strip()] = max(newest, found.get(link.strip(), newest))
+    return found
 
 
 #: Query parameters that only track where a click came from: dropped from article URLs, so the
@@ -196,6 +228,7 @@ class NewsSpider(Spider):
         #: article requests queued per site this run, against NEWSCLEAN_MAX_QUEUED_PER_SITE
         self.queued: dict[str, int] = {}
         self.max_queued = 10_000
+        self.refetch_interval = 3600.0
         self._check_seen = False
         self._full_logged: set[str] = set()
 
@@ -244,6 +277,7 @@ class NewsSpider(Spider):
         elif any(p.settings for p in self.profiles):
             logger.info("several sites: their [settings] tables are not applied")
         self.max_queued = settings.getint("NEWSCLEAN_MAX_QUEUED_PER_SITE", 10_000)
+        self.refetch_interval = settings.getfloat("NEWSCLEAN_REFETCH_INTERVAL", 3600.0)
         self._check_seen = settings.getbool("NEWSCLEAN_STATE_ENABLED", True) and settings.getbool(
             "NEWSCLEAN_SKIP_SEEN", True
         )
@@ -322,6 +356,7 @@ class NewsSpider(Spider):
         if document.problem:
             self._bad_xml(document.problem, response.url)
         kind, entries = parse_sitemap(document.root)
+        changed = changed_dates(document.root) if kind == "urlset" else {}
         problem = document.problem
         del document, body  # the tree of a large sitemap is not kept while its entries are queued
         if kind == "sitemapindex":
@@ -340,7 +375,7 @@ class NewsSpider(Spider):
                 if not self._budget_left(profile):
                     self._count("skipped/over_site_cap", len(entries) - index)
                     break
-                yield from self._article(profile, url, when, "sitemap")
+                yield from self._article(profile, url, when, "sitemap", changed.get(url))
         elif problem is None:
             self._count("skipped/unreadable_sitemap")
             logger.warning("not a sitemap: %s", response.url)
@@ -363,10 +398,11 @@ class NewsSpider(Spider):
         if document.problem:
             self._bad_xml(document.problem, response.url)
         entries = parse_feed(document.root)
+        changed = changed_dates(document.root)
         if not entries and not document.problem:
             self._count("skipped/empty_feed")
         for url, when in entries:
-            yield from self._article(profile, response.urljoin(url), when, "feed")
+            yield from self._article(profile, response.urljoin(url), when, "feed", changed.get(url))
 
     def parse_section(self, response: Response) -> Iterator[Request]:
         profile = self.profile_of(response)
@@ -392,7 +428,8 @@ class NewsSpider(Spider):
             state_failed(self.crawler, exc)
             return True
 
-    def _article(self, profile: SiteProfile, url: str, when: datetime | None, source: str) -> Iterator[Request]:
+    def _article(self, profile: SiteProfile, url: str, when: datetime | None, source: str,
+                 changed: datetime | None = None) -> Iterator[Request]:
         url = clean_url(url)
         if not profile.is_article(url):
             self._count("skipped/not_article")
@@ -400,14 +437,19 @@ class NewsSpider(Spider):
         if self._too_old(when):
             self._count("skipped/older_than_since")
             return
+        refetch = False
         if self._check_seen and self._seen(url):
             # known already: not queued at all (SeenArticleMiddleware still guards redirects); each
             # occurrence counts (one URL in a feed and a sitemap twice), as discovered/<source> does
-            self._count("skipped/seen_url")
-            return
+            if not self._updated_since_fetch(url, changed):
+                self._count("skipped/seen_url")
+                return
+            refetch = True
         if not self._budget_left(profile):
             self._count("skipped/over_site_cap")
             return
+        if refetch:
+            self._count("refetched/updated")
         self.queued[profile.name] = self.queued.get(profile.name, 0) + 1
         self._count(f"discovered/{source}")
         yield Request(
@@ -420,8 +462,21 @@ class NewsSpider(Spider):
                 "newsclean_site": profile.name,
                 "newsclean_source": source,
                 "newsclean_date": when.isoformat() if when else None,
+                REFETCH_META: refetch,
             },
         )
+
+    def _updated_since_fetch(self, url: str, changed: datetime | None) -> bool:
+        """Fetch a stored article again? When its sitemap or feed date is newer than its last
+        fetch, and that fetch is at least ``NEWSCLEAN_REFETCH_INTERVAL`` seconds old (0: never).
+        An article the state knows no written record of (stored before versions, or only ever a
+        duplicate of another URL) is not fetched again."""
+        if not self.refetch_interval or changed is None:
+            return False
+        last = state_for(self.crawler).url_version(url)
+        if last is None:
+            return False
+        return changed.timestamp() > last.fetched_at and time.time() - last.fetched_at >= self.refetch_interval
 
     def _budget_left(self, profile: SiteProfile) -> bool:
         """May another article request of this site be queued this run?"""
@@ -477,6 +532,7 @@ class NewsSpider(Spider):
 
 
 __all__ = [
-    "NewsSpider", "clean_url", "date_priority", "parse_date", "parse_feed", "parse_since", "parse_sitemap",
+    "NewsSpider", "changed_dates", "clean_url", "date_priority", "parse_date", "parse_feed", "parse_since",
+    "parse_sitemap",
     "sites_directory",
 ]

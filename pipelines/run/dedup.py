@@ -32,6 +32,17 @@ class Verdict(enum.Enum):
     DUPLICATE_IN_STORE = "duplicate_in_store"
     #: nearly the same text as a first copy claimed earlier (policy ``drop``)
     NEAR_DUPLICATE = "near_duplicate"
+    #: a URL fetched again (versions on): the same text as its last written record
+    UNCHANGED = "unchanged"
+    #: a URL fetched again (versions on): a small edit of its last written record
+    MINOR_EDIT = "minor_edit"
+
+
+#: Versions: a refetched URL's text is a new version when the estimated Jaccard similarity of its
+#: word 5-shingles with the last written record's is below this (docs/dedup.md#versions).
+VERSION_THRESHOLD = 0.9
+#: The record keys a version (2, 3, …) ends with.
+VERSION_FIELDS = ("version", "previous_content_hash")
 
 
 def record_id(record: Mapping[str, Any]) -> str:
@@ -60,7 +71,8 @@ class Deduper:
     """
 
     def __init__(self, store: DedupStore | None, targets: Callable[[], list[str]] | None = None,
-                 near: str = "off", threshold: float = neardup.THRESHOLD) -> None:
+                 near: str = "off", threshold: float = neardup.THRESHOLD, versions: bool = False,
+                 version_threshold: float = VERSION_THRESHOLD) -> None:
         if near not in neardup.POLICIES:
             raise ValueError(f"near-duplicate policy must be one of {neardup.POLICIES}, not {near!r}")
         self.store = store
@@ -70,15 +82,68 @@ class Deduper:
         self.seen: set[bytes] = set()
         self.memory = neardup.MemoryIndex(threshold) if near != "off" and store is None else None
         self.match: neardup.Match | None = None
+        #: with a store, keep one record per URL and version (see :meth:`claim`)
+        self.versions = versions and store is not None
+        self.version_threshold = version_threshold
+        #: after :meth:`claim`: (version, previous content hash) of a NEW version 2, 3, …, else None
+        self.version: tuple[int, str] | None = None
+        #: after :meth:`claim` of a URL fetched again: the similarity with its last record, or None
+        self.version_similarity: float | None = None
 
     def claim(self, record: Mapping[str, Any]) -> Verdict:
         """Check and add the record's hash (and its signature). The store records the URL as
         seen either way, so the crawl does not fetch a syndicated copy again."""
+        self.version = None
+        self.version_similarity = None
+        if self.versions and record.get("url"):
+            return self._claim_versioned(record)
+        return self._claim(record)
+
+    def _claim_versioned(self, record: Mapping[str, Any]) -> Verdict:
+        """Versions on: a URL whose last written record the store knows is a refetch. The same
+        text, or one at :attr:`version_threshold` similarity or over, writes nothing (the URL's
+        fetch time is noted); a changed text is claimed (exact copies only: its own earlier
+        version is a near copy of it) as version n + 1. A first record is noted as version 1.
+        A version is noted before its claim and counts once the claim is committed, so a run
+        killed in between loses nothing and writes nothing twice."""
+        assert self.store is not None
+        url, digest = str(record["url"]), str(record["content_hash"])
+        last = self.store.url_version(url)
+        sig = neardup.signature(record.get("text") or "")
+        values = sig.values if sig is not None else b""
+        if last is None:
+            self.store.note_version(url, digest, 1, values)
+            verdict = self._claim(record, known=sig)
+            if verdict is not Verdict.NEW:
+                self.store.forget_version(url, digest)
+            return verdict
+        self.match = None
+        if digest == last.content_hash:
+            self.store.touch(url)
+            return Verdict.UNCHANGED
+        if values and last.sig:
+            self.version_similarity = neardup.similarity(values, last.sig)
+            if self.version_similarity >= self.version_threshold:
+                self.store.touch(url)
+                return Verdict.MINOR_EDIT
+        self.store.note_version(url, digest, last.version + 1, values)
+        verdict = self._claim(record, near=False)
+        if verdict is Verdict.NEW:
+            self.version = (last.version + 1, last.content_hash)
+        else:
+            self.store.forget_version(url, digest)
+            self.store.touch(url)
+        return verdict
+
+    def _claim(self, record: Mapping[str, Any], near: bool = True, known: neardup.Signature | None = None) -> Verdict:
         digest = record["content_hash"]
         key = hash_key(digest)
         earlier = key in self.seen
         self.match = None
-        sig = None if earlier or self.near == "off" else neardup.signature(record.get("text") or "")
+        if earlier or self.near == "off" or not near:
+            sig = None
+        else:
+            sig = known if known is not None else neardup.signature(record.get("text") or "")
         if self.store is not None:
             self.seen.add(key)
             if self.targets is not None:
@@ -106,10 +171,14 @@ class Deduper:
         return Verdict.NEW
 
     def finish(self, record: R) -> R:
-        """The record to write for a NEW verdict: under ``mark``, with the two keys at its end."""
-        if self.near != "mark":
-            return record
-        return neardup.mark(dict(record), self.match)  # type: ignore[return-value]  # R plus two keys
+        """The record to write for a NEW verdict: under ``mark``, with the two keys at its end; a
+        version 2, 3, … then ends with ``version`` and ``previous_content_hash``."""
+        if self.near == "mark":
+            record = neardup.mark(dict(record), self.match)  # type: ignore[assignment]  # R plus two keys
+        if self.version is not None:
+            version, previous = self.version
+            record = {**record, "version": version, "previous_content_hash": previous}  # type: ignore[assignment]
+        return record
 
     def commit(self, content_hash: str) -> bool:
         """The record's line is written: make its claim permanent. False if there was none."""
@@ -144,4 +213,4 @@ class Deduper:
         return verdict
 
 
-__all__ = ["Deduper", "Verdict", "hash_key", "record_id"]
+__all__ = ["VERSION_FIELDS", "VERSION_THRESHOLD", "Deduper", "Verdict", "hash_key", "record_id"]

@@ -10,6 +10,10 @@
 * ``commit(content_hash) -> bool`` (``commit="export"`` mode only): make a claim permanent once
   its record line is written; ``release(content_hash) -> bool``: forget it (no line will be).
 * ``pending() -> int``: claims of this store not committed yet; ``close()``.
+* Versions (``docs/dedup.md#versions``): ``url_version(url) -> UrlVersion | None`` (the URL's last
+  written record: hash, version, signature, and its last fetch time); ``note_version(url, hash,
+  version, sig)`` before a claim (it counts once that claim is committed); ``forget_version(url,
+  hash)`` when the claim failed; ``touch(url)`` when a refetch wrote nothing.
 * ``targets`` (the output files new claims' lines go to, set by the writer) and ``recovered``
   (pending claims of a killed run settled at opening).
 
@@ -38,6 +42,7 @@ from pipelines.store.base import (
     DedupStore,
     StateLost,
     StateUnavailable,
+    UrlVersion,
     cut_partial_line,
     hashes_in,
     require_redis,
@@ -58,5 +63,5 @@ def open_state(spec: str | Path, commit: str = "claim") -> DedupStore:
 
 __all__ = [
     "COMMIT_MODES", "REDIS_EXTRA_MISSING", "STATE_FILE", "DedupStore", "SQLiteStateStore", "StateLost",
-    "StateUnavailable", "cut_partial_line", "hashes_in", "open_state", "require_redis",
+    "StateUnavailable", "UrlVersion", "cut_partial_line", "hashes_in", "open_state", "require_redis",
 ]

@@ -9,6 +9,7 @@ import logging
 import sys
 import zlib
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -28,6 +29,18 @@ class StateUnavailable(Exception):
 class StateLost(StateUnavailable):
     """The state is empty although it was in use (its marker is gone) or although the outputs
     already hold records: writing on would write every earlier article again."""
+
+
+@dataclass(frozen=True)
+class UrlVersion:
+    """The last written record of a URL (its content hash, version and MinHash signature, empty
+    for a text without a word) and when the URL was last fetched (epoch seconds): the later of
+    that record's claim and the last refetch that wrote nothing."""
+
+    content_hash: str
+    version: int
+    sig: bytes
+    fetched_at: float
 
 
 class DedupStore(Protocol):
@@ -52,6 +65,14 @@ class DedupStore(Protocol):
     ) -> tuple[bool, Match | None]: ...
 
     def commit(self, content_hash: str) -> bool: ...
+
+    def url_version(self, url: str) -> UrlVersion | None: ...
+
+    def note_version(self, url: str, content_hash: str, version: int, sig: bytes) -> None: ...
+
+    def forget_version(self, url: str, content_hash: str) -> None: ...
+
+    def touch(self, url: str) -> None: ...
 
     def release(self, content_hash: str) -> bool: ...
 
@@ -136,6 +157,6 @@ def require_redis(*modules: str) -> None:
 
 
 __all__ = [
-    "COMMIT_MODES", "REDIS_EXTRA_MISSING", "DedupStore", "StateLost", "StateUnavailable", "cut_partial_line",
-    "hashes_in", "near_algorithm_checked", "records_in", "require_redis",
+    "COMMIT_MODES", "REDIS_EXTRA_MISSING", "DedupStore", "StateLost", "StateUnavailable", "UrlVersion",
+    "cut_partial_line", "hashes_in", "near_algorithm_checked", "records_in", "require_redis",
 ]

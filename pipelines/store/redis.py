@@ -12,6 +12,8 @@ Keys, under ``<prefix>`` (default ``newsclean``)::
     <prefix>:state:urls[:<day>]     SET of seen URLs (16-byte BLAKE2b digests of the URL)
     <prefix>:state:pending          HASH member -> owner token: claims not committed yet
     <prefix>:state:owner:<token>    lease of a live store (expires ``lease`` s after its last sign)
+    <prefix>:state:versions         HASH url member -> the URL's noted versions (docs/dedup.md#versions)
+    <prefix>:state:fetched          HASH url member -> last refetch that wrote nothing (epoch seconds)
 
 ``claim(content_hash, url)`` is one Lua script, so it is atomic across processes and
 machines: of two workers claiming the same hash, exactly one gets ``True``.
@@ -51,6 +53,7 @@ import math
 import os
 import secrets
 import socket
+import struct
 import threading
 import time
 import weakref
@@ -65,6 +68,7 @@ from pipelines.store.base import (
     COMMIT_MODES,
     StateLost,
     StateUnavailable,
+    UrlVersion,
     cut_partial_line,
     hashes_in,
     near_algorithm_checked,
@@ -358,6 +362,43 @@ def unavailable(exc: BaseException, where: str) -> StateUnavailable:
                             "?retry_seconds=); the outputs hold whole lines: run again once Redis is back")
 
 
+# KEYS: versions; ARGV: url member, entry. Appends the entry to the URL's noted versions.
+_NOTE_VERSION = """
+local old = redis.call('HGET', KEYS[1], ARGV[1]) or ''
+redis.call('HSET', KEYS[1], ARGV[1], old .. ARGV[2])
+return 1
+"""
+
+# KEYS: versions; ARGV: url member, entry. Removes the entry from the URL's noted versions.
+_FORGET_VERSION = """
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+if not old then return 0 end
+local i = string.find(old, ARGV[2], 1, true)
+if not i then return 0 end
+local rest = string.sub(old, 1, i - 1) .. string.sub(old, i + #ARGV[2])
+if rest == '' then redis.call('HDEL', KEYS[1], ARGV[1]) else redis.call('HSET', KEYS[1], ARGV[1], rest) end
+return 1
+"""
+
+#: A noted version: version, claim time, hash member length, signature length; then the two.
+_ENTRY = struct.Struct(">IdHH")
+
+
+def version_entry(hm: bytes, version: int, noted_at: float, sig: bytes) -> bytes:
+    return _ENTRY.pack(version, noted_at, len(hm), len(sig)) + hm + sig
+
+
+def version_entries(value: bytes) -> list[tuple[bytes, int, float, bytes]]:
+    """The noted versions of a URL: (hash member, version, claim time, signature)."""
+    entries, at = [], 0
+    while at + _ENTRY.size <= len(value):
+        version, noted_at, hlen, slen = _ENTRY.unpack_from(value, at)
+        at += _ENTRY.size
+        entries.append((value[at:at + hlen], version, noted_at, value[at + hlen:at + hlen + slen]))
+        at += hlen + slen
+    return entries
+
+
 #: Stores open in this process (the shared crawl commits exported records through them).
 LIVE_STORES: weakref.WeakSet[RedisStateStore] = weakref.WeakSet()
 
@@ -448,6 +489,11 @@ class RedisStateStore:
         self._claim_near = client.register_script(_CLAIM_NEAR)
         self._near_checked = False
         self._seen = client.register_script(_SEEN)
+        self._note_version = client.register_script(_NOTE_VERSION)
+        self._forget_version = client.register_script(_FORGET_VERSION)
+        self._versions_key = f"{base}:versions"
+        self._fetched_key = f"{base}:fetched"
+        self._noted: tuple[str, str, bytes] | None = None  # the last entry noted here (url, hash, entry)
         self._held: dict[bytes, bytes] = {}  # pending claims of this store: hash member -> url member
         self._announced: str | None = None  # the targets last written to this owner's info
         self._lock = threading.Lock()
@@ -615,6 +661,47 @@ class RedisStateStore:
             f"the state {self.where} (prefix {self.prefix}) was emptied while in use (Redis restarted without "
             "persistence, or flushed; see docs/shared-crawl.md): stopped so that no article is written twice. "
             "Restore Redis, or run again with ?fresh=1 to start a new state")
+
+    # -- versions (docs/dedup.md#versions; the rules of the SQLite store) ------------------------
+    @_guarded
+    def url_version(self, url: str) -> UrlVersion | None:
+        """The URL's last written record: the highest noted version whose hash is committed."""
+        um = url_member(url)
+        value = self.client.hget(self._versions_key, um)
+        if not value:
+            return None
+        touched = self.client.hget(self._fetched_key, um)
+        hashes = self._sets("hashes")
+        for hm, version, noted_at, sig in sorted(version_entries(_bytes(value)), key=lambda e: -e[1]):
+            with self.client.pipeline(transaction=False) as pipe:
+                for key in hashes:
+                    pipe.sismember(key, hm)  # type: ignore[arg-type]  # redis-py takes bytes members
+                if not any(pipe.execute()):
+                    continue
+            fetched = max(noted_at, float(_text(touched)) if touched else 0.0)
+            return UrlVersion(hash_text(hm), version, sig, fetched)
+        return None
+
+    @_guarded
+    def note_version(self, url: str, content_hash: str, version: int, sig: bytes) -> None:
+        """Note the version a record is about to be claimed as (it counts once committed)."""
+        entry = version_entry(hash_member(content_hash), version, time.time(), sig)
+        with self._lock:
+            self._noted = (url, content_hash, entry)
+        self._note_version(keys=[self._versions_key], args=[url_member(url), entry])
+
+    @_guarded
+    def forget_version(self, url: str, content_hash: str) -> None:
+        """Forget a noted version whose claim failed (its hash was held)."""
+        with self._lock:
+            noted, self._noted = self._noted, None
+        if noted is not None and noted[:2] == (url, content_hash):
+            self._forget_version(keys=[self._versions_key], args=[url_member(url), noted[2]])
+
+    @_guarded
+    def touch(self, url: str) -> None:
+        """The URL was fetched again and nothing was written: its fetch time is now."""
+        self.client.hset(self._fetched_key, url_member(url), repr(time.time()))
 
     def _check_algorithm(self) -> None:
         if self._near_checked:

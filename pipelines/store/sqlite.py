@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from pipelines.run.neardup import Match, Signature, best
-from pipelines.store.base import COMMIT_MODES, cut_partial_line, hashes_in, near_algorithm_checked
+from pipelines.store.base import COMMIT_MODES, UrlVersion, cut_partial_line, hashes_in, near_algorithm_checked
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +32,11 @@ CREATE TABLE IF NOT EXISTS near_bands (
     band INTEGER NOT NULL, ref INTEGER NOT NULL, PRIMARY KEY (band, ref)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS versions (
+    url TEXT NOT NULL, content_hash TEXT NOT NULL, version INTEGER NOT NULL, noted_at REAL NOT NULL,
+    sig BLOB NOT NULL, PRIMARY KEY (url, content_hash)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS fetched (url TEXT PRIMARY KEY, fetched_at REAL NOT NULL) WITHOUT ROWID;
 """
 
 
@@ -145,6 +150,39 @@ class SQLiteStateStore:
                 self._db.executemany("INSERT OR IGNORE INTO near_bands VALUES (?, ?)",
                                      [(band, cur.lastrowid) for band in bands])
             return True, match
+
+    # -- versions (docs/dedup.md#versions) -------------------------------------------------------
+    def url_version(self, url: str) -> UrlVersion | None:
+        """The URL's last written record: the highest noted version whose hash is committed
+        for this URL (a noted version whose claim was released, or never made, does not count)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT v.content_hash, v.version, v.sig, v.noted_at FROM versions v JOIN hashes h "
+                "ON h.content_hash = v.content_hash AND h.url = v.url WHERE v.url = ? "
+                "ORDER BY v.version DESC LIMIT 1", (url,),
+            ).fetchone()
+            if row is None:
+                return None
+            touched = self._db.execute("SELECT fetched_at FROM fetched WHERE url = ?", (url,)).fetchone()
+        fetched = max(float(row[3]), float(touched[0]) if touched else 0.0)
+        return UrlVersion(str(row[0]), int(row[1]), bytes(row[2]), fetched)
+
+    def note_version(self, url: str, content_hash: str, version: int, sig: bytes) -> None:
+        """Note the version a record is about to be claimed as (before its claim: it counts once
+        the claim is committed, so a killed run leaves nothing that counts)."""
+        with self._lock, self._transaction():
+            self._db.execute("INSERT OR REPLACE INTO versions VALUES (?, ?, ?, ?, ?)",
+                             (url, content_hash, version, time.time(), sig))
+
+    def forget_version(self, url: str, content_hash: str) -> None:
+        """Forget a noted version whose claim failed (its hash was held)."""
+        with self._lock, self._transaction():
+            self._db.execute("DELETE FROM versions WHERE url = ? AND content_hash = ?", (url, content_hash))
+
+    def touch(self, url: str) -> None:
+        """The URL was fetched again and nothing was written: its fetch time is now."""
+        with self._lock, self._transaction():
+            self._db.execute("INSERT OR REPLACE INTO fetched VALUES (?, ?)", (url, time.time()))
 
     def _check_algorithm(self) -> None:
         if self._near_checked:

@@ -524,3 +524,23 @@ def _registry_expired(server: redis.Redis, key: str) -> bool:
     seconds, micros = server.time()
     now_ms = seconds * 1000 + micros // 1000
     return all(score < now_ms for _, score in server.zrange(key, 0, -1, withscores=True))
+
+
+# -- versions (the scenario of tests/unit/test_store_versions.py, over Redis) ----------------------------
+def test_versions_over_redis(server: redis.Redis, redis_port: int, tmp_path: Path) -> None:
+    from support.versions import run_versions_scenario
+
+    def open_store() -> RedisStateStore:
+        store = open_state(_url(redis_port, prefix="v", commit="export", lease=2))
+        assert isinstance(store, RedisStateStore)
+        return store
+
+    def kill(store: object) -> None:
+        # what a SIGKILL leaves: no settling, the lease gone (as when it expires); the next store
+        # settles the dead owner's claims from its output file
+        assert isinstance(store, RedisStateStore)
+        store._closed.set()
+        store.client.delete(store._lease_key)
+        store.client.close()
+
+    run_versions_scenario(tmp_path, open_store, kill)

@@ -212,3 +212,21 @@ def test_robots_txt_first_lines() -> None:
     assert first_lines(body, 40) == b"User-agent: *\nDisallow: /private/\n"  # the cut line dropped whole
     assert first_lines(body, 34) == b"User-agent: *\nDisallow: /private/\n"
     assert first_lines(body, 10) == b""
+
+
+def test_changed_dates_take_the_newest_date_of_each_sitemap_url_and_feed_entry() -> None:
+    from crawler.safety import read_xml
+    from crawler.spiders.news import changed_dates
+
+    sitemap = (b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+               b'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">'
+               b"<url><loc>http://x/a</loc><lastmod>2026-12-01T10:00:00Z</lastmod><news:news>"
+               b"<news:publication_date>2026-11-01T10:00:00Z</news:publication_date></news:news></url>"
+               b"<url><loc>http://x/b</loc></url></urlset>")
+    assert changed_dates(read_xml(sitemap).root) == {"http://x/a": datetime(2026, 12, 1, 10, tzinfo=UTC)}
+    atom = (b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><link href="http://x/c"/>'
+            b"<published>2026-11-01T00:00:00Z</published><updated>2026-11-03T00:00:00Z</updated></entry></feed>")
+    assert changed_dates(read_xml(atom).root) == {"http://x/c": datetime(2026, 11, 3, tzinfo=UTC)}
+    rss = (b"<rss><channel><item><link>http://x/d</link><pubDate>Tue, 17 Nov 2026 11:00:00 +0000</pubDate>"
+           b"</item></channel></rss>")
+    assert changed_dates(read_xml(rss).root) == {"http://x/d": datetime(2026, 11, 17, 11, tzinfo=UTC)}
