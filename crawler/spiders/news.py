@@ -473,7 +473,11 @@ class NewsSpider(Spider):
         duplicate of another URL) is not fetched again."""
         if not self.refetch_interval or changed is None:
             return False
-        last = state_for(self.crawler).url_version(url)
+        try:
+            last = state_for(self.crawler).url_version(url)
+        except StateUnavailable as exc:  # the crawl stops (state_failed); nothing refetched
+            state_failed(self.crawler, exc)
+            return False
         if last is None:
             return False
         return changed.timestamp() > last.fetched_at and time.time() - last.fetched_at >= self.refetch_interval
