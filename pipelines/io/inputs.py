@@ -370,29 +370,43 @@ class Inputs:
                             yield task
                         offset = archive.offset
                     start = None
+                    if not _blank_after(handle, offset):
+                        # warcio ends quietly when the archive stops inside a record's headers
+                        # (a gzip member cut short): that record is a reject too
+                        size = os.fstat(handle.fileno()).st_size
+                        yield _reject(f"warc:{name}#{offset}", "corrupt_record",
+                                      f"the archive ends inside a record ({size - offset} bytes after the last whole one)")
+                        start = _resync(handle, offset + 1, compressed)
                 except Exception as exc:  # any damage (warcio raises several kinds): one reject, then resync
                     offset = max(offset, archive.offset, start)
-                    yield _reject(f"warc:{name}#{offset}", "corrupt_record", f"{type(exc).__name__}: {exc}")
+                    yield _reject(f"warc:{name}#{offset}", "corrupt_record", _brief(f"{type(exc).__name__}: {exc}"))
                     start = _resync(handle, offset + 1, compressed)
         finally:
             handle.close()
 
     def _warc_record(self, path: str, archive: ArchiveIterator, record: Any) -> Task | None:
+        if record.rec_type is None or (str(record.format).startswith("warc")
+                                       and record.rec_headers.get_header("Content-Length") is None):
+            # the archive ends (or a gzip member is cut) inside the record's headers
+            archive.read_to_end()
+            return _reject(f"warc:{source_of(path)}#{archive.get_record_offset()}", "corrupt_record",
+                           "the record's headers are cut short (no WARC-Type or Content-Length)")
         if record.rec_type != "response":
-            if record.rec_type == "revisit":  # a capture deduplicated by the crawler: no payload here
-                self.skipped["warc_revisit"] += 1
-            return None
+            # a capture deduplicated by the crawler has no payload here; request, metadata,
+            # warcinfo records are not counted
+            return self._pass_over(path, archive, record, "warc_revisit" if record.rec_type == "revisit" else "")
         http = record.http_headers
         status = http.get_statuscode() if http is not None else None
         content_type = http.get_header("Content-Type") if http is not None else None
+        if http is None and "application/http" in (record.rec_headers.get_header("Content-Type") or "") \
+                and record.rec_headers.get_header("Content-Length") not in (None, "0"):
+            archive.read_to_end()  # an HTTP response whose HTTP headers are missing: cut short
+            return _reject(f"warc:{source_of(path)}#{archive.get_record_offset()}", "corrupt_record",
+                           "the record's HTTP headers are cut short")
         if http is None or not str(status).startswith("2"):
-            archive.read_to_end()
-            self.skipped["warc_status"] += 1
-            return None
+            return self._pass_over(path, archive, record, "warc_status")
         if content_type and "html" not in content_type.lower():
-            archive.read_to_end()
-            self.skipped["warc_not_html"] += 1
-            return None
+            return self._pass_over(path, archive, record, "warc_not_html")
         body = record.content_stream().read(self.max_page_bytes + 1)
         too_large = len(body) > self.max_page_bytes
         truncated = False
@@ -414,6 +428,18 @@ class Inputs:
         return Task("page", source, page=Page(body=body, url=url, source=source, content_type=content_type,
                                               fetched_at=fetched_at))
 
+    def _pass_over(self, path: str, archive: ArchiveIterator, record: Any, counter: str) -> Task | None:
+        """A record that is not a page: counted under ``counter`` (when given), or a
+        ``corrupt_record`` reject when it is cut short (the archive ends inside it: its headers
+        may be cut too, so what it is cannot be told)."""
+        archive.read_to_end()
+        if getattr(record.raw_stream, "limit", 0) > 0:
+            return _reject(f"warc:{source_of(path)}#{archive.get_record_offset()}", "corrupt_record",
+                           "the record is shorter than its Content-Length")
+        if counter:
+            self.skipped[counter] += 1
+        return None
+
     def warc_record_at(self, path: str, offset: int) -> Task | None:
         """The task of the record at ``offset`` (a ``warc:<path>#<offset>`` source), or None when
         it is not an HTML response record."""
@@ -431,6 +457,17 @@ def parse_warc_source(source: str) -> tuple[str, int] | None:
         return None
     path, _, offset = source[len("warc:"):].rpartition("#")
     return (path, int(offset)) if path and offset.isdigit() else None
+
+
+def _blank_after(handle: IO[bytes], position: int) -> bool:
+    """Is there nothing but line ends and NUL padding from ``position`` to the end of the file?"""
+    handle.seek(position)
+    while True:
+        data = handle.read(1 << 20)
+        if not data:
+            return True
+        if data.strip(b"\r\n\x00"):
+            return False
 
 
 def _resync(handle: IO[bytes], position: int, compressed: bool) -> int | None:
@@ -475,6 +512,13 @@ def read_limited(path: str, limit: int) -> bytes:
     if len(data) > limit:
         raise CompressedTooLarge(f"the compressed file is over {limit} bytes")
     return gunzip_limited(data, limit)
+
+
+def _brief(text: str, size: int = 200) -> str:
+    """An error message as a reject's detail: at most ``size`` characters, control characters
+    and the like escaped (warcio quotes the bytes it could not parse)."""
+    text = text if len(text) <= size else text[:size] + "…"
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in source_of(text))
 
 
 def _oserror(exc: BaseException) -> str:
