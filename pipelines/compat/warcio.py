@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import IO, Any
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.utils import BUFF_SIZE
 
 from pipelines.compat import Internals, installed
 
@@ -34,7 +35,7 @@ try:
     from warcio.bufferedreaders import DecompressingBufferedReader
 except ImportError as exc:  # pragma: no cover - a newer or patched warcio
     INTERNALS.missing.append(str(exc))
-    DecompressingBufferedReader = object  # type: ignore[misc,assignment]  # never instantiated then
+    DecompressingBufferedReader = object  # never instantiated then
 else:
     for _name in ("_fillbuff", "empty", "readline"):
         if not hasattr(DecompressingBufferedReader, _name):  # pragma: no cover - a newer warcio
@@ -49,7 +50,7 @@ class HeaderLineTooLong(ValueError):
         self.cap = cap
 
 
-class LinearReader(DecompressingBufferedReader):  # type: ignore[misc,valid-type]  # warcio has no type hints
+class LinearReader(DecompressingBufferedReader):
     """warcio's decompressing reader whose ``readline`` is linear and capped."""
 
     max_line: int = MAX_HEADER_LINE
@@ -83,11 +84,12 @@ class LinearReader(DecompressingBufferedReader):  # type: ignore[misc,valid-type
         return b"".join(pieces)
 
 
-class _LinearArchiveIterator(ArchiveIterator):  # type: ignore[misc]  # warcio has no type hints
+class _LinearArchiveIterator(ArchiveIterator):
     def __init__(self, fileobj: IO[bytes], max_line: int, **kwargs: Any) -> None:
         super().__init__(fileobj, **kwargs)
-        self.reader = LinearReader(self.fh, block_size=self.reader.block_size)
-        self.reader.max_line = max_line
+        reader = LinearReader(self.fh, block_size=kwargs.get("block_size", BUFF_SIZE))
+        reader.max_line = max_line
+        self.reader = reader
 
 
 def archive_iterator(handle: IO[bytes], *, check_digests: bool = True,

@@ -374,8 +374,8 @@ class Inputs:
                         # warcio ends quietly when the archive stops inside a record's headers
                         # (a gzip member cut short): that record is a reject too
                         size = os.fstat(handle.fileno()).st_size
-                        yield _reject(f"warc:{name}#{offset}", "corrupt_record",
-                                      f"the archive ends inside a record ({size - offset} bytes after the last whole one)")
+                        detail = f"the archive ends inside a record ({size - offset} bytes after the last whole one)"
+                        yield _reject(f"warc:{name}#{offset}", "corrupt_record", detail)
                         start = _resync(handle, offset + 1, compressed)
                 except Exception as exc:  # any damage (warcio raises several kinds): one reject, then resync
                     offset = max(offset, archive.offset, start)

@@ -16,6 +16,7 @@ was cleaning is tried again alone, so a page that kills its worker again is reco
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -227,10 +228,8 @@ def _close_whole(file: OutputFile, stream: IO[bytes]) -> None:
         stream.close()
     except OSError:  # the buffered end of a line that did not fit
         logger.debug("cannot flush %s", file.write_path)
-        try:
+        with contextlib.suppress(OSError):
             stream.close()  # the buffer is given up on the second close
-        except OSError:
-            pass
     try:
         truncate_partial_line(file.write_path)
     except OSError as exc:

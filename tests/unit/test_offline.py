@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-
 import io
 import shutil
 from collections.abc import Sequence
@@ -190,7 +189,8 @@ def test_limits_from_options(tmp_path: Path) -> None:
     assert [r["reason"] for r in rejects] == ["too_large", "too_large_unpacked"]
     # a .gz file larger than the limit is refused before it is unpacked
     records, rejects, _ = clean(tmp_path, [MARKET], name="packed", options=CleanOptions(max_page_bytes=packed - 1))
-    assert [(r["reason"], r["detail"]) for r in rejects] == [("too_large", f"the compressed file is over {packed - 1} bytes")]
+    expected = [("too_large", f"the compressed file is over {packed - 1} bytes")]
+    assert [(r["reason"], r["detail"]) for r in rejects] == expected
     records, rejects, _ = clean(tmp_path, [FERRY], name="words", options=CleanOptions(min_words=10_000))
     assert [r["reason"] for r in rejects] == ["too_short"]
 
