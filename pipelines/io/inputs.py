@@ -304,30 +304,34 @@ class Inputs:
             yield _reject(name, "read_error", _oserror(exc))
             return
         stream: IO[bytes] = io.BufferedReader(GunzipStream(raw)) if path.lower().endswith(".gz") else raw
-        limit = self.max_page_bytes
         with stream:
-            number = 0
-            try:
-                while True:
-                    line = stream.readline(limit + 1)
-                    if not line:
-                        break
-                    number += 1
-                    if len(line) > limit:
-                        size = len(line)
-                        while not line.endswith(b"\n"):
-                            line = stream.readline(1 << 20)
-                            if not line:
-                                break
-                            size += len(line)
-                        source = f"jsonl:{name}#{number}"
-                        yield Task("drop", source, drop=Drop("too_large", source, "", f"a line of {size} bytes"))
-                        continue
-                    if not line.strip():
-                        continue
-                    yield self._jsonl_line(name, number, line)
-            except (OSError, EOFError, zlib.error, CorruptGzip) as exc:
-                yield _reject(f"jsonl:{name}#{number + 1}", "read_error", _oserror(exc))
+            yield from self.jsonl_lines(name, stream)
+
+    def jsonl_lines(self, name: str, stream: IO[bytes]) -> Iterator[Task]:
+        """The tasks of the JSONL lines of ``stream`` (``name``: the file's source)."""
+        limit = self.max_page_bytes
+        number = 0
+        try:
+            while True:
+                line = stream.readline(limit + 1)
+                if not line:
+                    break
+                number += 1
+                if len(line) > limit:
+                    size = len(line)
+                    while not line.endswith(b"\n"):
+                        line = stream.readline(1 << 20)
+                        if not line:
+                            break
+                        size += len(line)
+                    source = f"jsonl:{name}#{number}"
+                    yield Task("drop", source, drop=Drop("too_large", source, "", f"a line of {size} bytes"))
+                    continue
+                if not line.strip():
+                    continue
+                yield self._jsonl_line(name, number, line)
+        except (OSError, EOFError, zlib.error, CorruptGzip) as exc:
+            yield _reject(f"jsonl:{name}#{number + 1}", "read_error", _oserror(exc))
 
     def _jsonl_line(self, name: str, number: int, line: bytes) -> Task:
         source = f"jsonl:{name}#{number}"
@@ -517,8 +521,8 @@ def read_limited(path: str, limit: int) -> bytes:
 def _brief(text: str, size: int = 200) -> str:
     """An error message as a reject's detail: at most ``size`` characters, control characters
     and the like escaped (warcio quotes the bytes it could not parse)."""
-    text = text if len(text) <= size else text[:size] + "…"
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in source_of(text))
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in source_of(text[: size * 4]))
+    return text if len(text) <= size else text[:size] + "…"
 
 
 def _oserror(exc: BaseException) -> str:
