@@ -113,7 +113,7 @@ class Task:
 
 
 def _reject(source: str, reason: str, detail: str = "") -> Task:
-    return Task("drop", source, drop=Drop(reason, source, "", detail))
+    return Task("drop", source, drop=Drop(reason, source, "", _brief(detail)))
 
 
 def source_of(path: str) -> str:
@@ -383,7 +383,7 @@ class Inputs:
                         start = _resync(handle, offset + 1, compressed)
                 except Exception as exc:  # any damage (warcio raises several kinds): one reject, then resync
                     offset = max(offset, archive.offset, start)
-                    yield _reject(f"warc:{name}#{offset}", "corrupt_record", _brief(f"{type(exc).__name__}: {exc}"))
+                    yield _reject(f"warc:{name}#{offset}", "corrupt_record", f"{type(exc).__name__}: {exc}")
                     start = _resync(handle, offset + 1, compressed)
         finally:
             handle.close()
