@@ -104,7 +104,8 @@ def test_damaged_archives_are_read_without_raising(gz: bool, data: st.DataObject
         body[at % len(body)] = value
     if long_line:
         at = data.draw(st.sampled_from(offsets))
-        record = b"WARC/1.0\r\nWARC-Type: metadata\r\nX-Long: " + b"l" * long_line + b"\r\nContent-Length: 0\r\n\r\n\r\n\r\n"
+        record = (b"WARC/1.0\r\nWARC-Type: metadata\r\nX-Long: " + b"l" * long_line
+                  + b"\r\nContent-Length: 0\r\n\r\n\r\n\r\n")
         body[at:at] = gzip.compress(record) if gz else record
     if cut is not None:
         del body[cut % (len(body) + 1):]
