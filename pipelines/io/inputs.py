@@ -209,8 +209,11 @@ class Inputs:
             if arg == "-":
                 if self.stdin is None:
                     continue
-                for line in self.stdin:
-                    path = line.strip()
+                # the bytes of each path, as the file system has them: under a UTF-8 locale
+                # sys.stdin would refuse a Latin-1 name
+                listing: Iterable[str | bytes] = getattr(self.stdin, "buffer", self.stdin)
+                for line in listing:
+                    path = (os.fsdecode(line) if isinstance(line, bytes) else line).strip()
                     if path:
                         yield from self._argument(path)
             else:

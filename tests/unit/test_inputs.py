@@ -72,6 +72,17 @@ def test_a_file_name_that_is_not_utf8_is_read_and_named_with_escapes(tmp_path: P
     assert resumed.pages_read == 0 and resumed.skipped["resume"] == 2
 
 
+def test_a_list_on_stdin_with_such_a_name(tmp_path: Path) -> None:
+    """A UTF-8 locale's stdin refuses a Latin-1 line; the paths are read as bytes."""
+    folder = latin1_folder(tmp_path)
+    listing = tmp_path / "list.txt"
+    listing.write_bytes(os.fsencode(folder) + b"/a.html\n" + os.fsencode(folder) + b"/" + LATIN1_NAME + b"\r\n")
+    with open(listing, encoding="utf-8", errors="strict") as stdin:
+        tasks = list(Inputs(["-"], max_page_bytes=10_000_000, stdin=stdin))
+    assert [(t.source, Path(t.path).exists()) for t in tasks] == [
+        (f"{folder}/a.html", True), (f"{folder}/m-\\xe9.html", True)]
+
+
 def test_source_of_is_stable_and_valid_utf8() -> None:
     for raw in (b"plain.html", "caf\u00e9.html".encode(), b"\xff\xfe.html", b"a\\xe9.html", bytes(range(1, 256))):
         name = os.fsdecode(raw)
