@@ -306,7 +306,7 @@ class Inputs:
         except OSError as exc:
             yield _reject(name, "read_error", _oserror(exc))
             return
-        stream: IO[bytes] = io.BufferedReader(GunzipStream(raw)) if path.lower().endswith(".gz") else raw
+        stream: IO[bytes] = io.BufferedReader(GunzipStream(raw), 1 << 20) if path.lower().endswith(".gz") else raw
         with stream:
             yield from self.jsonl_lines(name, stream)
 
