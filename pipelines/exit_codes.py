@@ -7,7 +7,7 @@ from __future__ import annotations
 #: The run finished; every failure is accounted for as a per-page drop (counted in the summary,
 #: and in ``--rejects`` offline).
 OK = 0
-#: The output (or the state) cannot be written, or an unexpected internal error.
+#: The output (or the state) cannot be written, a full disk included, or an unexpected internal error.
 OUTPUT = 1
 #: Usage or configuration error: a bad option, an unknown site, a bad ``since``, conflicting
 #: settings, an existing output file without ``--resume``/``--append``/``--force``. Nothing ran.

@@ -46,6 +46,9 @@ _ALL = (
     Reason("too_short", "page", "the article text has fewer than min_words words"),
     Reason("error", "page", "an unexpected error in the cleaner (logged with its traceback)", failure=True),
     Reason("not_found", "input", "the input path does not exist, or a glob pattern matched nothing", failure=True),
+    Reason("not_a_file", "input",
+           "the path is a FIFO, a device or a socket (refused by type, before opening) or, in a folder, a "
+           "dangling symbolic link", failure=True),
     Reason("read_error", "input", "the file could not be read or decompressed (detail: the error)", failure=True),
     Reason("corrupt_record", "input",
            "a WARC record is truncated or corrupt (bad header, gzip or digest); the archive goes on", failure=True),

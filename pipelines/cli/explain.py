@@ -42,7 +42,15 @@ from pipelines.cli.annotate import (
 )
 from pipelines.core.cleaner import Cleaner, CleanOptions, Drop, Page
 from pipelines.core.decode import decode_html
-from pipelines.io.inputs import Inputs, parse_time, parse_warc_source, read_limited, read_sidecar
+from pipelines.core.unpack import CorruptGzip, UnpackedTooLarge
+from pipelines.io.inputs import (
+    CompressedTooLarge,
+    Inputs,
+    parse_time,
+    parse_warc_source,
+    read_limited,
+    read_sidecar,
+)
 from pipelines.reasons import FAILURE_REASONS
 from pipelines.rules import CATEGORIES
 from pipelines.rules.dom import DOM_RULES
@@ -100,7 +108,11 @@ def shorten(text: str, width: int) -> str:
 def load_page(path: str, url: str | None, max_bytes: int) -> Page:
     try:
         body = read_limited(path, max_bytes)
-    except (OSError, EOFError, zlib.error) as exc:
+    except (CompressedTooLarge, UnpackedTooLarge):
+        # the packed bytes, cut at the limit: the core drops them for the reason a run gives
+        with open(path, "rb") as stream:
+            body = stream.read(max_bytes + 1)
+    except (OSError, EOFError, zlib.error, CorruptGzip) as exc:
         raise ExplainError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}", exit_codes.NOTHING) from exc
     meta = read_sidecar(path)
     value = meta.get("url")

@@ -249,8 +249,13 @@ def _clean(args: argparse.Namespace) -> int:
     except OutputExists as exc:  # appeared since the check above
         print(f"newsclean clean: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (OutputError, StateUnavailable) as exc:
+    except StateUnavailable as exc:
         print(f"newsclean clean: {exc}", file=sys.stderr)
+        return EXIT_OUTPUT
+    except OutputError as exc:  # a full disk too: one line, the whole lines so far kept
+        where = "" if args.output == "-" or not exc.during_run else \
+            f"; the whole lines so far are in {job.files()[0].write_path}: run again with --resume to go on"
+        print(f"newsclean clean: {exc}{where}", file=sys.stderr)
         return EXIT_OUTPUT
     except StdoutClosed:
         return _closed_pipe()
@@ -261,7 +266,10 @@ def _clean(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
         if job.state is not None:
-            job.state.close()
+            try:
+                job.state.close()
+            except Exception as exc:  # a full disk again, after the run's own error was reported
+                logger.debug("cannot close the state: %s", exc)
     if not args.quiet:
         print(stats.summary(), file=sys.stderr)
     return _clean_exit(stats, args.max_failure_share, job.output)

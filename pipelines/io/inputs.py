@@ -14,10 +14,19 @@ An input argument is a file, a folder (walked recursively, in sorted order), a g
 
 Every task carries its ``source``, known before any cleaning (so ``--resume`` can skip it):
 
-* a file: its path as enumerated (``dir/sub/page.html``);
+* a file: its path as enumerated (``dir/sub/page.html``); bytes of a file name that are not UTF-8
+  are written as backslash escapes (``m-\\xe9.html``, :func:`source_of`), the same in every run,
+  while the file itself is read under its real name;
 * a WARC record: ``warc:<path>#<offset>``, the byte offset of the record in the archive file
   (in the compressed file for ``.warc.gz``), as ``warcio index`` and CDX files give it;
 * a JSONL line: ``jsonl:<path>#<line>``, the line number counted from 1.
+
+Only regular files are opened: a FIFO, a device or a socket (named on the command line or met
+in a folder) is refused by type before it is opened, and a dangling symbolic link in a folder is
+counted too: both are ``not_a_file`` rejects. Every read is bounded: a JSONL line is size-checked
+while it is read (``readline`` with a limit: an over-long line is skipped, never held), a
+``.html.gz`` is read compressed up to the page limit and unpacked by the bounded
+:func:`pipelines.core.unpack.gunzip_limited`, a WARC header line is capped (:mod:`pipelines.compat.warcio`).
 
 Reading happens in two places: archives and JSONL files are read in the main process, record by
 record (a WARC is one stream); saved pages and text files are read by the worker that cleans
@@ -27,9 +36,10 @@ them, so decompression runs on every core.
 from __future__ import annotations
 
 import glob
-import gzip
+import io
 import logging
 import os
+import stat
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -41,8 +51,11 @@ from typing import IO, Any
 import orjson
 from warcio.archiveiterator import ArchiveIterator
 
+from pipelines.compat.warcio import archive_iterator
 from pipelines.core.cleaner import Cleaner, Drop, Page
 from pipelines.core.record import Record
+from pipelines.core.time_limit import PageTimeout, time_limit
+from pipelines.core.unpack import CorruptGzip, GunzipStream, UnpackedTooLarge, gunzip_limited
 from pipelines.reasons import reasons
 
 logger = logging.getLogger(__name__)
@@ -100,7 +113,51 @@ class Task:
 
 
 def _reject(source: str, reason: str, detail: str = "") -> Task:
-    return Task("drop", source, drop=Drop(reason, source, "", detail))
+    return Task("drop", source, drop=Drop(reason, source, "", _brief(detail)))
+
+
+def source_of(path: str) -> str:
+    """``path`` (or any text holding one, such as an error message) as a ``source``: itself when
+    it is valid UTF-8, else with each byte of a file name that is not UTF-8 as a backslash escape
+    (``\\xe9``). Stable across runs, so ``--resume`` recognises it; orjson refuses the surrogates
+    Python decodes such bytes to."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            raw = path.encode("utf-8", "surrogateescape")  # a file name's bytes, as os.fsencode gives them
+        except UnicodeEncodeError:
+            return path.encode("utf-8", "backslashreplace").decode("ascii")
+        return raw.decode("utf-8", "backslashreplace")
+    return path
+
+
+class NotAFile(OSError):
+    """The path is not a regular file (a FIFO, a device, a socket, a folder)."""
+
+
+_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"))
+
+
+def file_type(mode: int) -> str:
+    """What a non-regular file is, in words."""
+    return next((words for test, words in _KINDS if test(mode)), "not a regular file")
+
+
+def open_regular(path: str) -> io.BufferedReader:
+    """Open ``path`` for reading if it is a regular file; :class:`NotAFile` otherwise. Opened
+    without blocking, so a FIFO with no writer cannot hang the open, then checked by type."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotAFile(f"{file_type(mode)}, not a regular file")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def in_shard(source: str, index: int, count: int) -> bool:
@@ -152,8 +209,11 @@ class Inputs:
             if arg == "-":
                 if self.stdin is None:
                     continue
-                for line in self.stdin:
-                    path = line.strip()
+                # the bytes of each path, as the file system has them: under a UTF-8 locale
+                # sys.stdin would refuse a Latin-1 name
+                listing: Iterable[str | bytes] = getattr(self.stdin, "buffer", self.stdin)
+                for line in listing:
+                    path = (os.fsdecode(line) if isinstance(line, bytes) else line).strip()
                     if path:
                         yield from self._argument(path)
             else:
@@ -167,14 +227,14 @@ class Inputs:
         elif _GLOB_CHARS & set(arg):
             matches = sorted(glob.iglob(arg, recursive=True))
             if not matches:
-                yield _reject(arg, "not_found", "the pattern matched nothing")
+                yield _reject(source_of(arg), "not_found", "the pattern matched nothing")
             for path in matches:
                 if os.path.isdir(path):
                     yield from self._folder(path)
                 else:
                     yield from self._file(path, explicit=False)
         else:
-            yield _reject(arg, "not_found")
+            yield _reject(source_of(arg), "not_found")
 
     def _folder(self, root: str, ancestors: frozenset[tuple[int, int]] = frozenset()) -> Iterator[Task]:
         """Walk ``root`` depth first, each directory listed (and sorted) when it is reached;
@@ -184,7 +244,7 @@ class Inputs:
             with os.scandir(root) as listing:
                 entries = sorted(listing, key=lambda e: e.name)
         except OSError as exc:
-            yield _reject(root, "read_error", str(exc))
+            yield _reject(source_of(root), "read_error", _oserror(exc))
             return
         ancestors = ancestors | {(info.st_dev, info.st_ino)}
         for entry in entries:
@@ -196,16 +256,30 @@ class Inputs:
                     if (target.st_dev, target.st_ino) in ancestors:
                         self.skipped["link_loop"] += 1
                         continue
-            except OSError as exc:  # a dangling link, a permission error
-                yield _reject(path, "read_error", str(exc))
+            except OSError as exc:  # a permission error
+                yield _reject(source_of(path), "read_error", _oserror(exc))
                 continue
             if is_dir:
                 yield from self._folder(path, ancestors)
-            elif entry.is_file():
+            else:  # files, and what is not one: _file refuses it, counted
                 yield from self._file(path, explicit=False)
 
     def _file(self, path: str, explicit: bool) -> Iterator[Task]:
         kind = kind_of(path, explicit)
+        try:
+            mode = os.stat(path).st_mode
+        except FileNotFoundError:
+            if os.path.islink(path):
+                yield _reject(source_of(path), "not_a_file", f"a dangling symbolic link (to {os.readlink(path)!r})")
+            else:  # gone since it was listed
+                yield _reject(source_of(path), "not_found")
+            return
+        except OSError as exc:
+            yield _reject(source_of(path), "read_error", _oserror(exc))
+            return
+        if not stat.S_ISREG(mode):
+            yield _reject(source_of(path), "not_a_file", f"{file_type(mode)}: refused before opening")
+            return
         if kind == "sidecar":
             return
         if kind is None:
@@ -217,29 +291,53 @@ class Inputs:
         elif kind == "jsonl":
             yield from self._jsonl(path)
         else:
-            yield Task(kind, path, path=path)
+            yield Task(kind, source_of(path), path=path)
 
     # -- JSONL -----------------------------------------------------------------------------------
     def _jsonl(self, path: str) -> Iterator[Task]:
+        """Line by line, each line read with a limit: a line over ``max_page_bytes`` is a
+        ``too_large`` reject and the rest of it is read past in blocks, never held whole."""
+        name = source_of(path)
         try:
-            stream: IO[bytes] = gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")  # type: ignore[assignment]  # noqa: SIM115 (closed by the with below)
-        except OSError as exc:
-            yield _reject(path, "read_error", str(exc))
+            raw = open_regular(path)
+        except NotAFile as exc:
+            yield _reject(name, "not_a_file", str(exc))
             return
+        except OSError as exc:
+            yield _reject(name, "read_error", _oserror(exc))
+            return
+        stream: IO[bytes] = io.BufferedReader(GunzipStream(raw), 1 << 20) if path.lower().endswith(".gz") else raw
         with stream:
-            number = 0
-            try:
-                for number, line in enumerate(stream, 1):
-                    if not line.strip():
-                        continue
-                    yield self._jsonl_line(path, number, line)
-            except (OSError, EOFError, zlib.error) as exc:
-                yield _reject(f"jsonl:{path}#{number + 1}", "read_error", str(exc))
+            yield from self.jsonl_lines(name, stream)
 
-    def _jsonl_line(self, path: str, number: int, line: bytes) -> Task:
-        source = f"jsonl:{path}#{number}"
-        if len(line) > self.max_page_bytes:
-            return Task("drop", source, drop=Drop("too_large", source, "", f"{len(line)} bytes"))
+    def jsonl_lines(self, name: str, stream: IO[bytes]) -> Iterator[Task]:
+        """The tasks of the JSONL lines of ``stream`` (``name``: the file's source)."""
+        limit = self.max_page_bytes
+        number = 0
+        try:
+            while True:
+                line = stream.readline(limit + 1)
+                if not line:
+                    break
+                number += 1
+                if len(line) > limit:
+                    size = len(line)
+                    while not line.endswith(b"\n"):
+                        line = stream.readline(1 << 20)
+                        if not line:
+                            break
+                        size += len(line)
+                    source = f"jsonl:{name}#{number}"
+                    yield Task("drop", source, drop=Drop("too_large", source, "", f"a line of {size} bytes"))
+                    continue
+                if not line.strip():
+                    continue
+                yield self._jsonl_line(name, number, line)
+        except (OSError, EOFError, zlib.error, CorruptGzip) as exc:
+            yield _reject(f"jsonl:{name}#{number + 1}", "read_error", _oserror(exc))
+
+    def _jsonl_line(self, name: str, number: int, line: bytes) -> Task:
+        source = f"jsonl:{name}#{number}"
         try:
             value = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
@@ -255,17 +353,21 @@ class Inputs:
     def _warc(self, path: str) -> Iterator[Task]:
         """Every response record with an HTML payload; a corrupt record is a reject, then the
         reader resynchronises on the next record (next gzip member, or next ``WARC/`` line)."""
+        name = source_of(path)
         try:
-            handle = open(path, "rb")  # noqa: SIM115 (closed below; the generator may stop early)
+            handle = open_regular(path)
+        except NotAFile as exc:
+            yield _reject(name, "not_a_file", str(exc))
+            return
         except OSError as exc:
-            yield _reject(path, "read_error", str(exc))
+            yield _reject(name, "read_error", _oserror(exc))
             return
         compressed = handle.read(3) == _GZIP_MAGIC
         start: int | None = 0
         try:
             while start is not None:
                 handle.seek(start)
-                archive = ArchiveIterator(handle, check_digests=True)
+                archive = archive_iterator(handle, check_digests=True)
                 offset = start
                 try:
                     for record in archive:
@@ -275,29 +377,43 @@ class Inputs:
                             yield task
                         offset = archive.offset
                     start = None
+                    if not _blank_after(handle, offset):
+                        # warcio ends quietly when the archive stops inside a record's headers
+                        # (a gzip member cut short): that record is a reject too
+                        size = os.fstat(handle.fileno()).st_size
+                        detail = f"the archive ends inside a record ({size - offset} bytes after the last whole one)"
+                        yield _reject(f"warc:{name}#{offset}", "corrupt_record", detail)
+                        start = _resync(handle, offset + 1, compressed)
                 except Exception as exc:  # any damage (warcio raises several kinds): one reject, then resync
                     offset = max(offset, archive.offset, start)
-                    yield _reject(f"warc:{path}#{offset}", "corrupt_record", f"{type(exc).__name__}: {exc}")
+                    yield _reject(f"warc:{name}#{offset}", "corrupt_record", f"{type(exc).__name__}: {exc}")
                     start = _resync(handle, offset + 1, compressed)
         finally:
             handle.close()
 
     def _warc_record(self, path: str, archive: ArchiveIterator, record: Any) -> Task | None:
+        if record.rec_type is None or (str(record.format).startswith("warc")
+                                       and record.rec_headers.get_header("Content-Length") is None):
+            # the archive ends (or a gzip member is cut) inside the record's headers
+            archive.read_to_end()
+            return _reject(f"warc:{source_of(path)}#{archive.get_record_offset()}", "corrupt_record",
+                           "the record's headers are cut short (no WARC-Type or Content-Length)")
         if record.rec_type != "response":
-            if record.rec_type == "revisit":  # a capture deduplicated by the crawler: no payload here
-                self.skipped["warc_revisit"] += 1
-            return None
+            # a capture deduplicated by the crawler has no payload here; request, metadata,
+            # warcinfo records are not counted
+            return self._pass_over(path, archive, record, "warc_revisit" if record.rec_type == "revisit" else "")
         http = record.http_headers
         status = http.get_statuscode() if http is not None else None
         content_type = http.get_header("Content-Type") if http is not None else None
+        if http is None and "application/http" in (record.rec_headers.get_header("Content-Type") or "") \
+                and record.rec_headers.get_header("Content-Length") not in (None, "0"):
+            archive.read_to_end()  # an HTTP response whose HTTP headers are missing: cut short
+            return _reject(f"warc:{source_of(path)}#{archive.get_record_offset()}", "corrupt_record",
+                           "the record's HTTP headers are cut short")
         if http is None or not str(status).startswith("2"):
-            archive.read_to_end()
-            self.skipped["warc_status"] += 1
-            return None
+            return self._pass_over(path, archive, record, "warc_status")
         if content_type and "html" not in content_type.lower():
-            archive.read_to_end()
-            self.skipped["warc_not_html"] += 1
-            return None
+            return self._pass_over(path, archive, record, "warc_not_html")
         body = record.content_stream().read(self.max_page_bytes + 1)
         too_large = len(body) > self.max_page_bytes
         truncated = False
@@ -306,7 +422,7 @@ class Inputs:
                 pass
             truncated = getattr(record.raw_stream, "limit", 0) > 0
         archive.read_to_end()
-        source = f"warc:{path}#{archive.get_record_offset()}"
+        source = f"warc:{source_of(path)}#{archive.get_record_offset()}"
         url = record.rec_headers.get_header("WARC-Target-URI") or ""
         if truncated:
             return _reject(source, "corrupt_record", "the record is shorter than its Content-Length")
@@ -319,12 +435,24 @@ class Inputs:
         return Task("page", source, page=Page(body=body, url=url, source=source, content_type=content_type,
                                               fetched_at=fetched_at))
 
+    def _pass_over(self, path: str, archive: ArchiveIterator, record: Any, counter: str) -> Task | None:
+        """A record that is not a page: counted under ``counter`` (when given), or a
+        ``corrupt_record`` reject when it is cut short (the archive ends inside it: its headers
+        may be cut too, so what it is cannot be told)."""
+        archive.read_to_end()
+        if getattr(record.raw_stream, "limit", 0) > 0:
+            return _reject(f"warc:{source_of(path)}#{archive.get_record_offset()}", "corrupt_record",
+                           "the record is shorter than its Content-Length")
+        if counter:
+            self.skipped[counter] += 1
+        return None
+
     def warc_record_at(self, path: str, offset: int) -> Task | None:
         """The task of the record at ``offset`` (a ``warc:<path>#<offset>`` source), or None when
         it is not an HTML response record."""
-        with open(path, "rb") as handle:
+        with open_regular(path) as handle:
             handle.seek(offset)
-            archive = ArchiveIterator(handle, check_digests=True)
+            archive = archive_iterator(handle, check_digests=True)
             for record in archive:
                 return self._warc_record(path, archive, record)
         return None
@@ -336,6 +464,17 @@ def parse_warc_source(source: str) -> tuple[str, int] | None:
         return None
     path, _, offset = source[len("warc:"):].rpartition("#")
     return (path, int(offset)) if path and offset.isdigit() else None
+
+
+def _blank_after(handle: IO[bytes], position: int) -> bool:
+    """Is there nothing but line ends and NUL padding from ``position`` to the end of the file?"""
+    handle.seek(position)
+    while True:
+        data = handle.read(1 << 20)
+        if not data:
+            return True
+        if data.strip(b"\r\n\x00"):
+            return False
 
 
 def _resync(handle: IO[bytes], position: int, compressed: bool) -> int | None:
@@ -363,13 +502,35 @@ def _resync(handle: IO[bytes], position: int, compressed: bool) -> int | None:
 
 
 # -- loading in the worker ------------------------------------------------------------------------
+class CompressedTooLarge(ValueError):
+    """A ``.gz`` page file is larger than the page limit before it is even unpacked."""
+
+
 def read_limited(path: str, limit: int) -> bytes:
-    """The file's bytes (decompressed for ``.gz``), at most ``limit + 1`` of them."""
-    if path.lower().endswith(".gz"):
-        with gzip.open(path, "rb") as stream:
-            return stream.read(limit + 1)
-    with open(path, "rb") as stream:
-        return stream.read(limit + 1)
+    """The file's bytes, at most ``limit + 1`` of them. A ``.gz`` file is read compressed up to
+    ``limit`` bytes (:class:`CompressedTooLarge` past it) and unpacked by
+    :func:`~pipelines.core.unpack.gunzip_limited` (:class:`~pipelines.core.unpack.UnpackedTooLarge`,
+    :class:`~pipelines.core.unpack.CorruptGzip`): bounded time and memory whatever the padding or
+    the ratio. :class:`NotAFile` for a FIFO, a device or a socket."""
+    with open_regular(path) as stream:
+        data = stream.read(limit + 1)
+    if not path.lower().endswith(".gz"):
+        return data
+    if len(data) > limit:
+        raise CompressedTooLarge(f"the compressed file is over {limit} bytes")
+    return gunzip_limited(data, limit)
+
+
+def _brief(text: str, size: int = 200) -> str:
+    """An error message as a reject's detail: at most ``size`` characters, control characters
+    and the like escaped (warcio quotes the bytes it could not parse)."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in source_of(text[: size * 4]))
+    return text if len(text) <= size else text[:size] + "…"
+
+
+def _oserror(exc: BaseException) -> str:
+    """An error as a reject's detail (a file name in it escaped as in :func:`source_of`)."""
+    return source_of(str(exc))
 
 
 def read_sidecar(path: str) -> dict[str, Any]:
@@ -397,12 +558,22 @@ def run_task(cleaner: Cleaner, task: Task) -> Record | Drop:
         return cleaner.clean_text(task.text, task.source, url=task.url, fetched_at=task.fetched_at, given=task.given)
     limit = cleaner.options.max_page_bytes
     try:
-        body = read_limited(task.path, limit)
-    except (OSError, EOFError, zlib.error) as exc:
-        return Drop("read_error", task.source, "", f"{type(exc).__name__}: {exc}")
+        with time_limit(cleaner.options.time_limit):  # the same limit as cleaning: a slow disk ends too
+            body = read_limited(task.path, limit)
+    except PageTimeout:
+        return Drop("timeout", task.source, "", f"reading took over {cleaner.options.time_limit:g} s")
+    except NotAFile as exc:
+        return Drop("not_a_file", task.source, "", str(exc))
+    except CompressedTooLarge as exc:
+        return Drop("too_large", task.source, "", str(exc))
+    except UnpackedTooLarge:
+        return Drop("too_large_unpacked", task.source, "", f"over {limit} bytes")
+    except CorruptGzip as exc:
+        return Drop("read_error", task.source, "", f"corrupt gzip: {exc}")
+    except OSError as exc:
+        return Drop("read_error", task.source, "", f"{type(exc).__name__}: {_oserror(exc)}")
     if len(body) > limit:
-        reason = "too_large_unpacked" if task.path.lower().endswith(".gz") else "too_large"
-        return Drop(reason, task.source, "", f"over {limit} bytes")
+        return Drop("too_large", task.source, "", f"over {limit} bytes")
     if task.kind == "text":
         return cleaner.clean_text(body.decode("utf-8-sig", errors="replace"), task.source)
     meta = read_sidecar(task.path)

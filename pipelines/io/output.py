@@ -27,6 +27,7 @@ and renamed (:func:`write_report`), so a reader never sees half of it.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import os
 from dataclasses import dataclass
@@ -133,11 +134,16 @@ def plan(path: str, mode: Mode, what: str = "output") -> OutputFile:
 def write_report(path: str, data: bytes) -> None:
     """Replace ``path`` with ``data`` whole: written to ``path.partial``, then renamed."""
     partial = partial_path(path)
-    with open(partial, "wb") as stream:
-        stream.write(data)
-        stream.flush()
-        os.fsync(stream.fileno())
-    os.replace(partial, path)
+    try:
+        with open(partial, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(partial, path)
+    except OSError:
+        with contextlib.suppress(OSError):  # no half report left behind (a full disk)
+            os.unlink(partial)
+        raise
 
 
 __all__ = ["PARTIAL_SUFFIX", "Mode", "OutputExists", "OutputFile", "partial_path", "plan", "write_report"]

@@ -16,9 +16,11 @@ was cleaning is tried again alone, so a page that kills its worker again is reco
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
+import sqlite3
 import sys
 import time
 from collections import Counter
@@ -30,7 +32,7 @@ from pipelines.core.cleaner import Cleaner, CleanOptions, Drop
 from pipelines.core.record import Record
 from pipelines.io.inputs import Inputs, Task, in_shard, run_task
 from pipelines.io.output import Mode, OutputExists, OutputFile, plan, write_report
-from pipelines.io.writer import JsonlWriter, iter_lines
+from pipelines.io.writer import JsonlWriter, iter_lines, truncate_partial_line
 from pipelines.reasons import DUPLICATE_HASH, FAILURE_REASONS, NEAR_DUPLICATE
 from pipelines.run.dedup import Deduper, Verdict
 from pipelines.run.pool import ChunkPool
@@ -153,7 +155,16 @@ def results(tasks: Iterable[Task], options: CleanOptions, run: RunOptions,
 
 # -- the run -------------------------------------------------------------------------------------
 class OutputError(Exception):
-    """The output (or the rejects or stats file) cannot be written."""
+    """The output (or the rejects or stats file, or the state) cannot be written."""
+
+    def __init__(self, message: str, *, during_run: bool = False) -> None:
+        super().__init__(message)
+        #: the run had started: the whole lines so far are kept, ``--resume`` goes on from them
+        self.during_run = during_run
+
+
+#: What the state store raises when it cannot write (a full disk: ``database or disk is full``).
+STATE_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, OSError)
 
 
 class StdoutClosed(Exception):
@@ -208,6 +219,21 @@ def _open(file: OutputFile) -> IO[bytes]:
         return file.open()  # OutputExists when a new file appeared since it was planned
     except OSError as exc:
         raise OutputError(f"cannot write {file.path}: {exc.strerror or exc}") from exc
+
+
+def _close_whole(file: OutputFile, stream: IO[bytes]) -> None:
+    """Close a file the run stopped writing: whole lines only (a line cut by a full disk, left in
+    the buffer or half on disk, is dropped), quietly (the run's error is already being reported)."""
+    try:
+        stream.close()
+    except OSError:  # the buffered end of a line that did not fit
+        logger.debug("cannot flush %s", file.write_path)
+        with contextlib.suppress(OSError):
+            stream.close()  # the buffer is given up on the second close
+    try:
+        truncate_partial_line(file.write_path)
+    except OSError as exc:
+        logger.debug("cannot cut the last line of %s: %s", file.write_path, exc)
 
 
 def _done_sources(paths: list[tuple[str, bool]], dedup: Deduper) -> set[str]:
@@ -281,7 +307,7 @@ def run_clean(job: CleanJob, on_result: Callable[[Result], None] | None = None) 
                 rejects.write({"source": result.source, "url": result.url or None, "reason": result.reason,
                                "detail": result.detail})
             except OSError as exc:
-                raise OutputError(f"cannot write {job.rejects}: {exc.strerror or exc}") from exc
+                raise OutputError(f"cannot write {job.rejects}: {exc.strerror or exc}", during_run=True) from exc
 
     def write_record(record: Record) -> None:
         try:
@@ -289,9 +315,9 @@ def run_clean(job: CleanJob, on_result: Callable[[Result], None] | None = None) 
         except BrokenPipeError as exc:
             if to_stdout:
                 raise StdoutClosed from exc
-            raise OutputError(f"cannot write {job.output}: {exc.strerror or exc}") from exc
+            raise OutputError(f"cannot write {job.output}: {exc.strerror or exc}", during_run=True) from exc
         except OSError as exc:
-            raise OutputError(f"cannot write {job.output}: {exc.strerror or exc}") from exc
+            raise OutputError(f"cannot write {job.output}: {exc.strerror or exc}", during_run=True) from exc
 
     progress = Progress(job.run.progress)
     if progress.shown and job.stdin is None:
@@ -309,7 +335,10 @@ def run_clean(job: CleanJob, on_result: Callable[[Result], None] | None = None) 
             if isinstance(result, Drop):
                 reject(result)
             else:
-                verdict = dedup.write(result, write_record)
+                try:
+                    verdict = dedup.write(result, write_record)
+                except STATE_ERRORS as exc:  # OutputError (the output's own) is not one of them
+                    raise OutputError(f"cannot write the state: {exc}", during_run=True) from exc
                 if verdict is Verdict.NEAR_DUPLICATE and dedup.match is not None:
                     detail = f"near-duplicate of {dedup.match.first_id} (similarity {dedup.match.similarity:.3f})"
                     result = Drop(NEAR_DUPLICATE, result["source"], result["url"] or "", detail)
@@ -334,12 +363,9 @@ def run_clean(job: CleanJob, on_result: Callable[[Result], None] | None = None) 
         progress.close()
         stats.skipped.update(inputs.skipped)
         stats.elapsed = time.monotonic() - started
-        if not finished:  # the lines so far stay where they are, for --resume
-            for _, stream in opened:
-                try:
-                    stream.close()
-                except OSError:
-                    logger.warning("cannot close %s", stream.name)
+        if not finished:  # the whole lines so far stay where they are, for --resume
+            for file, stream in opened:
+                _close_whole(file, stream)
     for file, stream in opened:
         try:
             if stats.nothing_read and file is output_file:
@@ -347,7 +373,8 @@ def run_clean(job: CleanJob, on_result: Callable[[Result], None] | None = None) 
             else:
                 file.commit(stream)
         except OSError as exc:
-            raise OutputError(f"cannot write {file.path}: {exc.strerror or exc}") from exc
+            _close_whole(file, stream)
+            raise OutputError(f"cannot write {file.path}: {exc.strerror or exc}", during_run=True) from exc
     if job.stats_file:
         import orjson
 

@@ -14,14 +14,16 @@ on stdin (it can be read once only).
 from __future__ import annotations
 
 import glob
-import gzip
+import io
 import os
+import stat
 import sys
 import threading
 from collections.abc import Callable, Collection, Iterable
 from typing import IO, Any
 
-from pipelines.io.inputs import kind_of
+from pipelines.core.unpack import CorruptGzip, GunzipStream
+from pipelines.io.inputs import kind_of, open_regular, source_of
 
 _GLOB_CHARS = frozenset("*?[")
 
@@ -47,7 +49,7 @@ class InputCounter:
         return sum(self._argument(arg) for arg in self.args)
 
     def _one(self, source: str) -> int:
-        return 1 if self.keep(source) else 0
+        return 1 if self.keep(source_of(source)) else 0
 
     def _argument(self, arg: str) -> int:
         if os.path.isdir(arg):
@@ -87,12 +89,18 @@ class InputCounter:
                     continue
                 if is_dir:
                     total += self._folder(path, ancestors)
-                elif entry.is_file():
+                else:  # files, and what is not one (its not_a_file reject)
                     total += self._file(path, explicit=False)
         return total
 
     def _file(self, path: str, explicit: bool) -> int:
         kind = kind_of(path, explicit)
+        try:
+            regular = stat.S_ISREG(os.stat(path).st_mode)
+        except OSError:
+            regular = False
+        if not regular:  # a FIFO, a device, a dangling link: never opened, one reject
+            return self._one(path)
         if kind in (None, "sidecar"):
             return 0
         if kind == "warc":
@@ -104,16 +112,25 @@ class InputCounter:
         return self._one(path)
 
     def _jsonl(self, path: str) -> int:
+        """The non-blank lines, read a block at a time (a line of gigabytes is never held)."""
         total = 0
         try:
-            stream: IO[bytes] = gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")  # type: ignore[assignment]  # noqa: SIM115 (closed by the with below)
+            raw = open_regular(path)
+            stream: IO[bytes] = io.BufferedReader(GunzipStream(raw), 1 << 20) if path.lower().endswith(".gz") else raw
             with stream:
-                for number, line in enumerate(stream, 1):
-                    if line.strip():
-                        total += self._one(f"jsonl:{path}#{number}")
-                    if number % 65536 == 0 and self.stop.is_set():
-                        raise Unknown("stopped")
-        except (OSError, EOFError):
+                number, blank = 0, True
+                while piece := stream.readline(1 << 20):
+                    blank = blank and not piece.strip()
+                    if piece.endswith(b"\n"):
+                        number += 1
+                        if not blank:
+                            total += self._one(f"jsonl:{path}#{number}")
+                        blank = True
+                        if number % 65536 == 0 and self.stop.is_set():
+                            raise Unknown("stopped")
+                if not blank:
+                    total += self._one(f"jsonl:{path}#{number + 1}")
+        except (OSError, EOFError, CorruptGzip):
             total += 1  # the read_error reject
         return total
 

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import orjson
-from support.offline import count_lines, many_pages, read_jsonl, wait_for_lines
+from support.offline import count_lines, many_pages, read_jsonl, slow_page, wait_for_lines
 
 PAGE_COUNT = 150
 
@@ -135,55 +135,49 @@ def test_output_inside_an_input_folder_is_not_read_back(tmp_path: Path) -> None:
 
 
 
-def holders(path: Path) -> list[int]:
-    """Processes that have ``path`` open."""
-    target = str(path)
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            fds = os.listdir(f"/proc/{entry}/fd")
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                if os.readlink(f"/proc/{entry}/fd/{fd}") == target:
-                    found.append(int(entry))
-                    break
-            except OSError:
-                continue
-    return found
+def busy_worker(process: subprocess.Popen[bytes], megabytes: int = 170) -> int | None:
+    """The worker of the run (a child of its forkserver) cleaning the slow page: the one whose
+    resident memory passes ``megabytes`` (a worker idle or on a small page holds about 130 MB;
+    on the 9 MB page, 200 to 300 MB for seconds)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        for server in children(process.pid):
+            for worker in children(server):
+                try:
+                    status = Path(f"/proc/{worker}/status").read_text()
+                except OSError:
+                    continue
+                rss = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+                if rss > megabytes * 1024:
+                    return worker
+        time.sleep(0.02)
+    return None
 
 
 def test_a_page_that_kills_its_worker_twice_is_a_worker_died_reject(tmp_path: Path) -> None:
-    """A named pipe as a page: the worker reading it blocks until the test kills it. The run
-    retries the page alone in a fresh pool; killed again there, it is recorded as ``worker_died``."""
+    """A slow page (9 MB of article text) whose worker the test kills. The run retries the page
+    alone in a fresh pool; killed again there, it is recorded as ``worker_died``. (Files that are
+    not regular, such as a FIFO, are refused before any worker opens them, so a page is made slow
+    rather than blocking.)"""
     corpus = tmp_path / "corpus"
     many_pages(corpus, 12)
-    fifo = tmp_path / "stuck.html"
-    os.mkfifo(fifo)
+    slow = tmp_path / "slow.html"
+    slow_page(slow, 9)
     out, rejects, stats = tmp_path / "out.jsonl", tmp_path / "rejects.jsonl", tmp_path / "stats.json"
-    process = subprocess.Popen(command(str(fifo), str(corpus), "-o", str(out), "-j", "2", "--rejects", str(rejects),
-                                       "--stats", str(stats)),
+    process = subprocess.Popen(command(str(slow), str(corpus), "-o", str(out), "-j", "2", "--rejects", str(rejects),
+                                       "--stats", str(stats), "--chunk-size", "1", "--time-limit", "600"),
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    # held open for reading and writing here: a worker's open() returns at once, its read() blocks
-    holder = os.open(fifo, os.O_RDWR)
     kills = 0
-    try:
-        deadline = time.monotonic() + 300
-        while process.poll() is None and kills < 2 and time.monotonic() < deadline:
-            for pid in holders(fifo):
-                if pid not in (os.getpid(), process.pid):
-                    os.kill(pid, signal.SIGKILL)
-                    kills += 1
-            time.sleep(0.05)
-    finally:
-        os.close(holder)  # a reader left (there should be none) now reads end of file
+    while process.poll() is None and kills < 2:
+        worker = busy_worker(process)
+        if worker is None:
+            break
+        os.kill(worker, signal.SIGKILL)
+        kills += 1
     _, stderr = process.communicate(timeout=600)
     assert process.returncode == 0, stderr.decode()
     assert kills == 2
-    assert [(r["source"], r["reason"]) for r in read_jsonl(rejects)] == [(str(fifo), "worker_died")]
+    assert [(r["source"], r["reason"]) for r in read_jsonl(rejects)] == [(str(slow), "worker_died")]
     assert len(read_jsonl(out)) == 12
     data = orjson.loads(stats.read_bytes())
     assert data["offline/pool_restarts"] == 2
@@ -192,26 +186,22 @@ def test_a_page_that_kills_its_worker_twice_is_a_worker_died_reject(tmp_path: Pa
 
 
 def test_interrupt_does_not_wait_for_a_stuck_worker(tmp_path: Path) -> None:
+    """Ctrl-C while a worker cleans a slow page (9 MB of article text, a record if let finish):
+    the run ends at once with the pages before it, without the slow page's record."""
     corpus = tmp_path / "corpus"
     many_pages(corpus, 4)
-    fifo = tmp_path / "stuck.html"
-    os.mkfifo(fifo)
-    holder = os.open(fifo, os.O_RDWR)  # the worker reading the pipe blocks for good
-    try:
-        out = tmp_path / "out.jsonl"
-        process = subprocess.Popen(command(str(corpus), str(fifo), "-o", str(out), "-j", "2", "--ordered"),
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 300
-        while not [p for p in holders(fifo) if p != os.getpid()] and time.monotonic() < deadline:
-            time.sleep(0.05)
-        stuck = [p for p in holders(fifo) if p != os.getpid()]
-        assert stuck and process.poll() is None
-        partial = tmp_path / "out.jsonl.partial"
-        wait_for_lines(process, partial, 4)  # every page before the pipe is written (ordered)
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=300)
-    finally:
-        os.close(holder)
+    slow = tmp_path / "zz-slow.html"
+    slow_page(slow, 9)
+    out = tmp_path / "out.jsonl"
+    process = subprocess.Popen(command(str(corpus), str(slow), "-o", str(out), "-j", "2", "--ordered",
+                                       "--time-limit", "600"),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    partial = tmp_path / "out.jsonl.partial"
+    wait_for_lines(process, partial, 4)  # every page before the slow one is written (ordered)
+    stuck = busy_worker(process)
+    assert stuck is not None and process.poll() is None
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=300)
     assert process.returncode == 130, stderr.decode()
-    assert len(read_jsonl(partial)) == 4
-    assert not any(Path(f"/proc/{pid}").exists() and pid in holders(fifo) for pid in stuck)
+    assert len(read_jsonl(partial)) == 4  # the slow page was not waited for
+    assert not Path(f"/proc/{stuck}").exists() or "Z" in Path(f"/proc/{stuck}/stat").read_text().split(")")[-1][:3]

@@ -105,6 +105,22 @@ def many_pages(folder: Path, count: int) -> None:
             orjson.dumps({"url": f"https://gazette.example/p/{number}", "fetched_at": "2024-03-04T08:30:00Z"}).decode())
 
 
+def slow_page(path: Path, megabytes: float = 8) -> None:
+    """The ferry article with ``megabytes`` of distinct paragraphs: a real page whose cleaning
+    keeps a worker busy for seconds and at about 400 MB of memory (9 MB: 4 s on a 2-core
+    machine), a record if it is let finish."""
+    template = FERRY.read_text(encoding="utf-8")
+    paragraphs = []
+    size = 0
+    number = 0
+    while size < megabytes * 1_000_000:
+        paragraph = f"<p>{_sentences(100_000 + number)}</p>"
+        paragraphs.append(paragraph)
+        size += len(paragraph)
+        number += 1
+    path.write_text(template.replace("</article>", "".join(paragraphs) + "</article>"), encoding="utf-8")
+
+
 # -- real runs --------------------------------------------------------------------------------------
 def count_lines(path: Path) -> int:
     return path.read_bytes().count(b"\n") if path.exists() else 0

@@ -182,7 +182,7 @@ def test_more_than_the_share_failing_is_exit_5_and_what_was_cleaned_is_written(t
 
 def test_failures_and_drops_are_told_apart_in_one_place() -> None:
     assert {"not_html", "parse_error", "timeout", "error", "read_error", "corrupt_record", "bad_json",
-            "worker_died", "not_found"} == FAILURE_REASONS
+            "worker_died", "not_found", "not_a_file"} == FAILURE_REASONS
     assert set(REGISTRY) > FAILURE_REASONS
     for drop in ("too_short", "duplicate_hash", "language", "too_large", "no_content", "empty"):
         assert not REGISTRY[drop].failure

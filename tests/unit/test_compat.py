@@ -218,11 +218,11 @@ def test_missing_internal_still_cleans() -> None:
 
 # --- no library internals outside pipelines/compat/ ------------------------------------------------
 
-LIBRARIES = ("trafilatura", "langdetect", "scrapy")
+LIBRARIES = ("trafilatura", "langdetect", "scrapy", "warcio")
 #: libraries whose internals are not marked by a leading underscore: only the package's own names
 TOP_LEVEL_ONLY = ("trafilatura", "langdetect")
 #: the grep the check started as: a private name imported from one of the libraries
-PRIVATE_IMPORT = re.compile(r"from (trafilatura|langdetect|scrapy)[.a-z_]* import .*\b_[a-z]")
+PRIVATE_IMPORT = re.compile(r"from (trafilatura|langdetect|scrapy|warcio)[.a-z_]* import .*\b_[a-z]")
 
 
 def internal_uses(source: str) -> list[str]:
@@ -374,3 +374,31 @@ def test_headers_too_large_is_found_through_scrapys_wrapping() -> None:
     except RuntimeError as wrapped:
         assert is_headers_too_large(wrapped)
     assert not is_headers_too_large(ResponseFailed([Failure(ConnectionError("reset"))]))
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_warc_records_on_both_paths(tmp_path: Path, gz: bool, monkeypatch: pytest.MonkeyPatch,
+                                    caplog: pytest.LogCaptureFixture) -> None:
+    """The linear reader and warcio's own give the same tasks; another warcio version takes
+    warcio's own, with one warning."""
+    from support.offline import write_warc
+    from warcio.archiveiterator import ArchiveIterator
+
+    from pipelines.compat import warcio as cw
+    from pipelines.io.inputs import Inputs
+
+    warc = tmp_path / ("a.warc.gz" if gz else "a.warc")
+    write_warc(warc, gz=gz)
+
+    def tasks() -> list[tuple[str, str, bytes]]:
+        return [(t.kind, t.source, t.page.body if t.page else b"") for t in Inputs([str(warc)], max_page_bytes=10**7)]
+
+    assert cw.INTERNALS.fast()
+    fast = tasks()
+    assert len(fast) == 3
+    monkeypatch.setattr(cw.INTERNALS, "version", "9.0.0")
+    compat._WARNED.discard("warcio")
+    with caplog.at_level(logging.WARNING), warc.open("rb") as handle:
+        assert type(cw.archive_iterator(handle)) is ArchiveIterator
+        assert tasks() == fast
+    assert sum("warcio 9.0.0" in r.getMessage() for r in caplog.records) == 1

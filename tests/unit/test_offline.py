@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import shutil
 from collections.abc import Sequence
@@ -181,9 +182,15 @@ def test_broken_inputs_are_rejects_with_reasons(tmp_path: Path) -> None:
 
 
 def test_limits_from_options(tmp_path: Path) -> None:
-    records, rejects, _ = clean(tmp_path, [FERRY, MARKET], options=CleanOptions(max_page_bytes=500))
+    packed, unpacked = MARKET.stat().st_size, len(gzip.decompress(MARKET.read_bytes()))
+    assert packed < 800 < unpacked
+    records, rejects, _ = clean(tmp_path, [FERRY, MARKET], options=CleanOptions(max_page_bytes=800))
     assert records == []
     assert [r["reason"] for r in rejects] == ["too_large", "too_large_unpacked"]
+    # a .gz file larger than the limit is refused before it is unpacked
+    records, rejects, _ = clean(tmp_path, [MARKET], name="packed", options=CleanOptions(max_page_bytes=packed - 1))
+    expected = [("too_large", f"the compressed file is over {packed - 1} bytes")]
+    assert [(r["reason"], r["detail"]) for r in rejects] == expected
     records, rejects, _ = clean(tmp_path, [FERRY], name="words", options=CleanOptions(min_words=10_000))
     assert [r["reason"] for r in rejects] == ["too_short"]
 
@@ -347,7 +354,9 @@ def test_folder_walk_follows_links_but_not_loops(tmp_path: Path) -> None:
     (root / "dangling.html").symlink_to(tmp_path / "gone.html")
     records, rejects, stats = clean(tmp_path, [root])
     assert [r["source"] for r in records] == [str(root / "sub" / "ferry.html"), str(root / "sub" / "library.htm")]
-    assert rejects == []
+    # a dangling link is counted, not passed over in silence
+    assert [(r["source"], r["reason"]) for r in rejects] == [(str(root / "dangling.html"), "not_a_file")]
+    assert "dangling symbolic link" in rejects[0]["detail"]
     assert stats.skipped == {"link_loop": 1}
 
 

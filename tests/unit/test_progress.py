@@ -92,3 +92,25 @@ def test_an_unreadable_folder_counts_as_its_reject(tmp_path: Path) -> None:
         assert InputCounter([str(locked)]).count() == len(tasks([str(locked)])) == 1
     finally:
         os.chmod(locked, 0o755)
+
+
+def test_the_count_of_hostile_inputs_is_what_the_run_enumerates(tmp_path: Path) -> None:
+    """FIFOs, a dangling link, a name that is not UTF-8, a line over the page limit: counted as
+    the run gives them (one task or reject each), nothing opened that is not a regular file."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(FERRY, folder / "a.html")
+    shutil.copy(LIBRARY, os.fsdecode(os.fsencode(folder) + b"/m-\xe9.html"))
+    os.mkfifo(folder / "b.html")
+    os.mkfifo(folder / "c.jsonl")
+    (folder / "d.html").symlink_to(tmp_path / "gone")
+    lines = b'{"text": "' + b"x" * 3_000_000 + b'"}\n\n   \n{"text": "one"}\n{"text": "no newline"}'
+    (folder / "e.jsonl").write_bytes(lines)
+    (folder / "f.jsonl.gz").write_bytes(gzip.compress(lines) + bytes(100_000))
+    os.mkfifo(tmp_path / "named.jsonl")
+    args = [str(folder), str(tmp_path / "named.jsonl")]
+    expected = tasks(args)
+    assert len(expected) == 12
+    assert InputCounter(args).count() == len(expected)
+    done = set(expected[:5])
+    assert InputCounter(args, keep=lambda source: source not in done).count() == len(expected) - 5
