@@ -10,6 +10,7 @@ import re
 import shutil
 import signal
 import subprocess
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,9 @@ def update_site(root: Path) -> None:
     typo = root / TYPO.lstrip("/")
     typo.write_text(typo.read_text("utf-8").replace("Le marché des consoles", "Le marche des consoles", 1), "utf-8")
     sitemap = root / "sitemap-articles.xml"
+    # a lastmod has whole seconds: wait into the next second, so that it is later than a fetch
+    # made in this one (else it reads as older than the fetch and nothing is refetched)
+    time.sleep(1.01 - time.time() % 1)
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     text = sitemap.read_text("utf-8")
     for path in (CHANGED, TYPO, SAME):
