@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.extensions.feedexport import FeedExporter, FileFeedStorage
+from scrapy.utils.defer import deferred_from_coro
 
 from pipelines.core.cleaner import Cleaner, CleanOptions, Drop, Page
 from pipelines.feedexport import failed_to_write
@@ -130,7 +131,12 @@ def state_failed(crawler: Crawler, exc: BaseException) -> None:
     if stats is not None:
         stats.set_value(STATE_ERROR_KEY, message)
     engine = crawler.engine
-    if engine is not None and engine.spider is not None:
+    if engine is None or engine.spider is None:
+        return
+    close_async = getattr(engine, "close_spider_async", None)  # Scrapy 2.14+; close_spider is deprecated
+    if close_async is not None:
+        deferred_from_coro(close_async(reason=STATE_FAILED_REASON))
+    else:  # pragma: no cover - older Scrapy
         engine.close_spider(engine.spider, STATE_FAILED_REASON)
 
 

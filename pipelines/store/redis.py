@@ -345,7 +345,13 @@ def _guarded(method: Any) -> Any:
         if self._broken:  # it failed once past the bound: fail at once, the run is stopping
             raise self._failure or unavailable(redis.ConnectionError("gave up earlier"), self.where)
         try:
-            return method(self, *args, **kwargs)
+            try:
+                return method(self, *args, **kwargs)
+            except redis.exceptions.NoScriptError:
+                # a Redis restarted (empty) between the pipeline's script check and its commands:
+                # none of them ran; once more, with the scripts loaded again (the marker then
+                # tells whether the state was lost)
+                return method(self, *args, **kwargs)
         except redis.RedisError as exc:
             self._broken = True
             self._failure = unavailable(exc, self.where)
