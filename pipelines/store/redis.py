@@ -88,12 +88,9 @@ _DAY = 86_400
 #       commit now (1) or leave pending (0), treat pending claims of dead owners as free (1) or not
 # Returns 1 (claimed), 0 (held by someone), 2 (held by a dead owner: settle it, then call again),
 # -1 (the marker is gone: the state was emptied)
-_CLAIM = """
-local pending, lease_key, claims = KEYS[1], KEYS[2], KEYS[3]
-local hm, um, token, owner_prefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local lease, nh, expireat, now, force = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8], ARGV[9]
-if redis.call('EXISTS', KEYS[#KEYS]) == 0 then return -1 end
-redis.call('SET', lease_key, '1', 'PX', lease)
+# Shared by _CLAIM and _CLAIM_NEAR: is a member written (1), free (0) or pending with a dead owner (2);
+# add a member to a (day) set.
+_HELD_AND_ADD = """
 local function held(m, first, last)
   for i = first, last do
     if redis.call('SISMEMBER', KEYS[i], m) == 1 then return 1 end
@@ -108,7 +105,15 @@ local function add(key, m)
   redis.call('SADD', key, m)
   if expireat > 0 then redis.call('EXPIREAT', key, expireat) end
 end
-local hash_key, url_key = KEYS[4], KEYS[4 + nh]
+"""
+
+_CLAIM = """
+local pending, lease_key, claims = KEYS[1], KEYS[2], KEYS[3]
+local hm, um, token, owner_prefix = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local lease, nh, expireat, now, force = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8], ARGV[9]
+if redis.call('EXISTS', KEYS[#KEYS]) == 0 then return -1 end
+redis.call('SET', lease_key, '1', 'PX', lease)
+""" + _HELD_AND_ADD + """local hash_key, url_key = KEYS[4], KEYS[4 + nh]
 local h = held(hm, 4, 3 + nh)
 if h == 2 then return 2 end
 if h == 1 then
@@ -138,21 +143,7 @@ local ref, sig, first_id, policy = ARGV[10], ARGV[11], ARGV[12], ARGV[13]
 local need, nb = tonumber(ARGV[14]), tonumber(ARGV[15])
 if redis.call('EXISTS', KEYS[#KEYS]) == 0 then return {-1, '', 0} end
 redis.call('SET', lease_key, '1', 'PX', lease)
-local function held(m, first, last)
-  for i = first, last do
-    if redis.call('SISMEMBER', KEYS[i], m) == 1 then return 1 end
-  end
-  local owner = redis.call('HGET', pending, m)
-  if not owner then return 0 end
-  if owner == token or redis.call('EXISTS', owner_prefix .. owner) == 1 then return 1 end
-  if force == '1' then return 0 end
-  return 2
-end
-local function add(key, m)
-  redis.call('SADD', key, m)
-  if expireat > 0 then redis.call('EXPIREAT', key, expireat) end
-end
-local hash_key, url_key = KEYS[4], KEYS[4 + nh]
+""" + _HELD_AND_ADD + """local hash_key, url_key = KEYS[4], KEYS[4 + nh]
 local h = held(hm, 4, 3 + nh)
 if h == 2 then return {2, '', 0} end
 if h == 1 then
