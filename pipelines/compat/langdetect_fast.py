@@ -11,19 +11,30 @@ random draws are langdetect's own, in the same order, and every product, sum and
 same IEEE operation in the same order (the sum is Python's ``sum``, as langdetect's), so its
 answers and scores are langdetect's, bit for bit (``tests/unit/test_language_parity.py`` checks
 it), in about a third of the time. Imported only through :mod:`pipelines.compat.langdetect`.
+
+The matrix is read from langdetect's JSON profiles once (0.25 s), then kept in
+:func:`pipelines.cache.cache_dir` and mapped read-only (0.05 s a process; worker processes share
+its pages).
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
 import re
+import sys
+from collections.abc import Container, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 from langdetect import DetectorFactory
 from langdetect.detector import Detector
 from langdetect.lang_detect_exception import ErrorCode, LangDetectException
 from langdetect.utils.ngram import NGram
+
+from pipelines.cache import cache_dir, write_atomically
 
 _SPACE_RUN = re.compile(" {2,}")
 
@@ -45,7 +56,7 @@ _WORD_CACHE_SIZE = 50_000
 _SEP = "\x00"
 
 
-def _word_ngrams(padded: str, known: dict[str, list[float]]) -> list[str]:
+def _word_ngrams(padded: str, known: Container[str]) -> list[str]:
     """The 1-, 2- and 3-grams langdetect reads in one normalised word, in its order."""
     found: list[str] = []
     previous = " "
@@ -67,38 +78,112 @@ def _word_ngrams(padded: str, known: dict[str, list[float]]) -> list[str]:
     return found
 
 
-def load_factory(directory: str) -> DetectorFactory:
-    """langdetect's ``DetectorFactory.load_profile(directory)``, with the probabilities put
-    straight into one float64 matrix: each n-gram maps to its row (a read-only view, indexable as
-    langdetect reads its lists). The same languages in the same order, the same probabilities
-    (``1.0 * count / n_words``, as langdetect computes them), without building langdetect's
-    Python lists first."""
-    files = os.listdir(directory)
-    factory = DetectorFactory()
+class ProfileRows(Mapping[str, "np.ndarray[Any, Any]"]):
+    """``word_lang_prob_map`` as langdetect reads it (an n-gram's probabilities, one per language,
+    indexable like its lists), kept as one float64 matrix and an n-gram -> row index: membership
+    and rows without one Python object per n-gram."""
+
+    def __init__(self, index: dict[str, int], matrix: np.ndarray[Any, Any]) -> None:
+        self.index = index
+        self.matrix = matrix
+
+    def __getitem__(self, ngram: str) -> np.ndarray[Any, Any]:
+        return self.matrix[self.index[ngram]]
+
+    def __contains__(self, ngram: object) -> bool:
+        return ngram in self.index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.index)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+
+#: Bumped when the cached form changes (files of another format are not read).
+_CACHE_FORMAT = 1
+
+
+def _profiles_key(directory: str, files: list[str]) -> str:
+    """The profiles' identity: the format, numpy's byte order, and each file's name, size and mtime."""
+    digest = hashlib.sha256(f"{_CACHE_FORMAT}|{sys.byteorder}|{os.path.realpath(directory)}".encode())
+    for filename in files:
+        st = os.stat(os.path.join(directory, filename))
+        digest.update(f"|{filename}|{st.st_size}|{st.st_mtime_ns}".encode())
+    return digest.hexdigest()[:24]
+
+
+def _read_profiles(directory: str, files: list[str]) -> tuple[list[str], dict[str, int], np.ndarray[Any, Any]]:
+    """The languages, n-gram rows and probability matrix, from langdetect's JSON profiles."""
+    langlist: list[str] = []
     rows: dict[str, int] = {}
     columns: list[tuple[int, list[int], list[float]]] = []
     for filename in files:
-        path = os.path.join(directory, filename)
-        if filename.startswith(".") or not os.path.isfile(path):
-            continue
-        with open(path, encoding="utf-8") as f:
+        with open(os.path.join(directory, filename), encoding="utf-8") as f:
             profile = json.load(f)
         name, n_words = profile["name"], profile["n_words"]
-        if name in factory.langlist:
+        if name in langlist:
             raise LangDetectException(ErrorCode.DuplicateLangError, "Duplicate the same language profile.")
-        factory.langlist.append(name)
+        langlist.append(name)
         indexes, probs = [], []
         for word, count in profile["freq"].items():
             row = rows.setdefault(word, len(rows))
             if 1 <= len(word) <= 3:
                 indexes.append(row)
                 probs.append(1.0 * count / n_words[len(word) - 1])
-        columns.append((len(factory.langlist) - 1, indexes, probs))
+        columns.append((len(langlist) - 1, indexes, probs))
     matrix = np.zeros((len(rows), len(files)), dtype=np.float64)
     for column, indexes, probs in columns:
         matrix[indexes, column] = probs
+    return langlist, rows, matrix
+
+
+def _cached_profiles(directory: str, files: list[str]) -> tuple[list[str], dict[str, int], np.ndarray[Any, Any]]:
+    """:func:`_read_profiles`, kept in :func:`cache_dir` after the first time: the languages and
+    the n-grams in one text file (NUL-separated: no n-gram holds one), the matrix in one ``.npy``
+    file mapped read-only (so worker processes share its pages). A missing, unreadable or
+    unwritable cache is read from the JSON profiles as before (the same numbers: the cache is
+    those float64 values, byte for byte)."""
+    folder = cache_dir()
+    stem = folder / f"langdetect-{_profiles_key(directory, files)}"
+    keys_path, matrix_path = stem.with_suffix(".keys"), stem.with_suffix(".npy")
+    try:
+        with open(keys_path, "rb") as f:
+            head, _, body = f.read().decode("utf-8").partition("\n")
+        langlist, ngrams = head.split(_SEP), body.split(_SEP)
+        # a plain ndarray over the mapped file (np.memmap's own indexing is Python code)
+        matrix = np.load(matrix_path, mmap_mode="r", allow_pickle=False).view(np.ndarray)
+        if matrix.shape == (len(ngrams), len(langlist)) and matrix.dtype == np.float64:
+            return langlist, dict(zip(ngrams, range(len(ngrams)), strict=True)), matrix
+    except (OSError, ValueError, UnicodeDecodeError):
+        pass
+    langlist, rows, matrix = _read_profiles(directory, files)
+    if any(_SEP in name or "\n" in name for name in langlist) or any(_SEP in gram for gram in rows):
+        return langlist, rows, matrix  # not a form the cache can hold
+    buffer = io.BytesIO()
+    np.save(buffer, matrix, allow_pickle=False)
+    # the matrix first: a reader that finds the keys finds the matrix they index
+    if write_atomically(matrix_path, buffer.getvalue()):
+        write_atomically(keys_path, f"{_SEP.join(langlist)}\n{_SEP.join(rows)}".encode())
+    return langlist, rows, matrix
+
+
+def load_factory(directory: str) -> DetectorFactory:
+    """langdetect's ``DetectorFactory.load_profile(directory)``, with the probabilities put
+    straight into one float64 matrix (:class:`ProfileRows`: each n-gram maps to its row, a
+    read-only view, indexable as langdetect reads its lists). The same languages in the same order,
+    the same probabilities (``1.0 * count / n_words``, as langdetect computes them), without
+    building langdetect's Python lists first; read once from the JSON profiles, then from
+    :func:`cache_dir`."""
+    # in os.listdir's order, as langdetect loads them (the languages' order is the columns' order,
+    # and so the order of the sums)
+    files = [name for name in os.listdir(directory)
+             if not name.startswith(".") and os.path.isfile(os.path.join(directory, name))]
+    langlist, rows, matrix = _cached_profiles(directory, files)
     matrix.setflags(write=False)
-    factory.word_lang_prob_map = dict(zip(rows, matrix, strict=True))
+    factory = DetectorFactory()
+    factory.langlist = langlist
+    factory.word_lang_prob_map = ProfileRows(rows, matrix)
     return factory
 
 
@@ -119,7 +204,8 @@ class FastDetector(Detector):
         # character of its final 2- and 3-grams), runs of spaces give nothing, and a character is
         # skipped when it and the one before are both upper case. So the n-grams of a word are
         # computed once and reused.
-        known = self.word_lang_prob_map
+        table = self.word_lang_prob_map
+        known = table.index if isinstance(table, ProfileRows) else table
         cache = _WORD_NGRAMS
         words = self.text.translate(_NORMALISED).split(" ")
         last = len(words) - 1
@@ -148,7 +234,13 @@ class FastDetector(Detector):
         ngrams = self._extract_ngrams()
         if not ngrams:
             raise LangDetectException(ErrorCode.CantDetectError, "No features in text.")
-        rows = self.word_lang_prob_map
+        table = self.word_lang_prob_map
+        if isinstance(table, ProfileRows):  # each n-gram's row number, once; rows read from the matrix
+            index, matrix = table.index, table.matrix
+            drawn: list[Any] = [index[gram] for gram in ngrams]
+            rows: Any = matrix
+        else:  # a factory built elsewhere: its rows are read as langdetect reads them
+            drawn, rows = ngrams, table
         n_trial = self.n_trial
         langprob = [0.0] * len(self.langlist)
         rand = self.random
@@ -161,7 +253,7 @@ class FastDetector(Detector):
             weight = alpha / self.BASE_FREQ
             i = 0
             while True:
-                prob *= weight + rows[choice(ngrams)]
+                prob *= weight + rows[choice(drawn)]
                 if i % 5 == 0:
                     prob /= sum(prob.tolist())
                     if prob.max() > threshold or i >= limit:

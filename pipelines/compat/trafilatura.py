@@ -9,9 +9,12 @@ read them (``compat.trafilatura.name``) only on the fast path.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import trafilatura
 
-from pipelines.compat import Internals
+from pipelines.cache import cache_dir, write_atomically
+from pipelines.compat import Internals, installed
 
 #: The trafilatura versions whose internals the fast path follows.
 TRAFILATURA_VERSIONS = ("2.3.",)
@@ -100,9 +103,30 @@ __all__ = [
 ]
 
 
+#: Bumped when the cached stoplist's form changes.
+_STOPLIST_FORMAT = 1
+
+
+def _stoplist_path() -> Path:
+    """The cached merged stoplist, named after the versions it was read from."""
+    versions = f"{_STOPLIST_FORMAT}-{installed('justext')}-{trafilatura.__version__}"
+    return cache_dir() / f"justext-stoplist-{versions}.txt"
+
+
 def prepare() -> None:
-    """Load now what trafilatura loads on first use: jusText's stoplists of every language, read
-    from about 100 files (the fast path only; the public one
-    loads them on first use)."""
-    if not INTERNALS.missing and trafilatura.external.JT_STOPLIST is None:
-        jt_stoplist_init()
+    """Load now what trafilatura loads on first use: jusText's stoplists of every language merged
+    into one (about 180,000 words read from 100 files, 0.15 s), from :func:`pipelines.cache.cache_dir`
+    after the first time (a newline-separated file, 0.01 s; the words are the same set:
+    trafilatura's own tuple is in set order, and jusText makes a set of it again before use).
+    The fast path only; the public one loads them on first use."""
+    if INTERNALS.missing or trafilatura.external.JT_STOPLIST is not None:
+        return
+    path = _stoplist_path()
+    try:
+        words = path.read_bytes().decode("utf-8").split("\n")
+    except (OSError, UnicodeDecodeError):
+        words = list(jt_stoplist_init())
+        if not any("\n" in word for word in words):
+            write_atomically(path, "\n".join(words).encode("utf-8"))
+    else:
+        trafilatura.external.JT_STOPLIST = tuple(words)  # type: ignore[assignment]

@@ -104,15 +104,21 @@ class TextRuleSet:
         self.languages = sorted({r.lang for r in rules if r.lang != "*"})
         self._prefix = [(r, re.compile(r.pattern, 0 if r.case else re.IGNORECASE))
                         for r in rules if r.action == "strip_prefix"]
-        line_rules = [r for r in rules if r.action != "strip_prefix"]
-        self._tables: dict[str | None, _Table] = {
-            lang: _Table([r for r in line_rules if r.lang in ("*", lang)]) for lang in self.languages
-        }
-        # unknown or unsupported language: every table applies
-        self._tables[None] = _Table(line_rules)
+        self._line_rules = [r for r in rules if r.action != "strip_prefix"]
+        #: each language's table, compiled when a text of that language first comes (a table is a
+        #: few large alternations: compiling all of them would cost a process 0.1 s at start)
+        self._tables: dict[str | None, _Table] = {}
 
     def table(self, lang: str | None) -> _Table:
-        return self._tables.get(lang, self._tables[None])
+        """The rules for texts in ``lang``: its own and the ``*`` ones; every rule when the
+        language is unknown or has no rules of its own."""
+        key = lang if lang in self.languages else None
+        table = self._tables.get(key)
+        if table is None:
+            line_rules = self._line_rules
+            table = self._tables[key] = _Table(
+                [r for r in line_rules if r.lang in ("*", key)] if key is not None else line_rules)
+        return table
 
     def strip_prefixes(self, line: str, result: ResidueResult, keep_text: bool) -> str:
         for rule, pattern in self._prefix:
