@@ -235,12 +235,9 @@ class FastDetector(Detector):
         if not ngrams:
             raise LangDetectException(ErrorCode.CantDetectError, "No features in text.")
         table = self.word_lang_prob_map
-        if isinstance(table, ProfileRows):  # each n-gram's row number, once; rows read from the matrix
-            index, matrix = table.index, table.matrix
-            drawn: list[Any] = [index[gram] for gram in ngrams]
-            rows: Any = matrix
-        else:  # a factory built elsewhere: its rows are read as langdetect reads them
-            drawn, rows = ngrams, table
+        # the rows straight from the matrix (a ProfileRows lookup is a Python call); a factory
+        # built elsewhere has its rows read as langdetect reads them
+        index, matrix = (table.index, table.matrix) if isinstance(table, ProfileRows) else (table, None)
         n_trial = self.n_trial
         langprob = [0.0] * len(self.langlist)
         rand = self.random
@@ -253,7 +250,8 @@ class FastDetector(Detector):
             weight = alpha / self.BASE_FREQ
             i = 0
             while True:
-                prob *= weight + rows[choice(drawn)]
+                row = index[choice(ngrams)]
+                prob *= weight + (row if matrix is None else matrix[row])
                 if i % 5 == 0:
                     prob /= sum(prob.tolist())
                     if prob.max() > threshold or i >= limit:

@@ -45,7 +45,7 @@ class LanguageDetector:
 
     def detect(self, text: str, fallback: str | None = None) -> Language:
         sample = text[: self.sample_chars]
-        if sum(ch.isalpha() for ch in sample) >= MIN_LETTERS:
+        if _has_letters(sample, MIN_LETTERS):
             fast = cl.INTERNALS.fast()
             try:
                 lang, prob = cl.probabilities(self._factory_for(fast), sample, fast)[0]
@@ -56,6 +56,16 @@ class LanguageDetector:
         if fallback:
             return Language(normalise_lang_tag(fallback), None)
         return Language(None, None)
+
+
+def _has_letters(text: str, wanted: int) -> bool:
+    """Has ``text`` at least ``wanted`` letters? (Stops counting there.)"""
+    for ch in text:
+        if ch.isalpha():
+            wanted -= 1
+            if wanted <= 0:
+                return True
+    return wanted <= 0
 
 
 def normalise_lang_tag(tag: str) -> str | None:
