@@ -172,11 +172,14 @@ class TextRuleSet:
                 name, category = rule.name, rule.category
                 if rule.action == "byline":
                     result.bylines.append(line)
-            elif is_repeat(line, repeats) or (standfirst and is_repeat(line, standfirst) and result.lines):
-                name, category = "title_repeat", "title_repeat"
-                result.title_candidates.append(line)
-            elif author_keys and key(line) in author_keys:
-                name, category = "author_line", "byline"
+            elif repeats or standfirst or author_keys:
+                line_key = key(line)  # once for the three tests
+                if _repeats_key(line_key, repeats) or (
+                        standfirst and result.lines and _repeats_key(line_key, standfirst)):
+                    name, category = "title_repeat", "title_repeat"
+                    result.title_candidates.append(line)
+                elif author_keys and line_key in author_keys:
+                    name, category = "author_line", "byline"
             if category is None:
                 result.lines.append(line)
                 continue
@@ -209,8 +212,12 @@ def is_repeat(line: str, repeat_keys: Sequence[str]) -> bool:
     """Is the line the headline or standfirst again (whole, one sentence of it, or a short extension)?"""
     if not repeat_keys:
         return False
-    k = key(line)
-    if not k:
+    return _repeats_key(key(line), repeat_keys)
+
+
+def _repeats_key(k: str, repeat_keys: Sequence[str]) -> bool:
+    """:func:`is_repeat` on the line's :func:`key`, computed once."""
+    if not k or not repeat_keys:
         return False
     for r in repeat_keys:
         if k == r:

@@ -26,10 +26,25 @@ _PARTS = re.compile(r"[-_\s]+")
 _ANCESTORS = 3
 
 
+#: class and id values already split, with their verdict (a site's pages share most; cleared when full)
+_NAMED_VALUES: dict[str, bool] = {}
+_NAMED_CACHE_SIZE = 20_000
+
+
+def _names_standfirst(value: str) -> bool:
+    verdict = _NAMED_VALUES.get(value)
+    if verdict is None:
+        verdict = not STANDFIRST_PARTS.isdisjoint(_PARTS.split(value.lower()))
+        if len(_NAMED_VALUES) >= _NAMED_CACHE_SIZE:
+            _NAMED_VALUES.clear()
+        _NAMED_VALUES[value] = verdict
+    return verdict
+
+
 def _named(node: HtmlElement) -> bool:
     for attr in ("class", "id"):
         value = node.get(attr)
-        if value and not STANDFIRST_PARTS.isdisjoint(_PARTS.split(value.lower())):
+        if value and _names_standfirst(value):
             return True
     return False
 
