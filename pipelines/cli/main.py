@@ -20,8 +20,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from pipelines import exit_codes
-from pipelines.core.cleaner import CleanOptions
-from pipelines.core.extract import MODES
+from pipelines.core.page import MODES, CleanOptions
 from pipelines.io.output import Mode
 from pipelines.run import usable_cores
 
@@ -190,6 +189,10 @@ def _mode(args: argparse.Namespace) -> Mode:
 
 
 def _clean(args: argparse.Namespace) -> int:
+    if args.jobs > 1:  # the workers' forkserver loads the core while this process starts the run
+        from pipelines.run.pool import start_forkserver
+
+        start_forkserver("pipelines.io.inputs")
     from pipelines.io.output import OutputExists
     from pipelines.run.offline import CleanJob, OutputError, RunOptions, StdoutClosed, run_clean
     from pipelines.store.base import StateLost, StateUnavailable

@@ -45,9 +45,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from pipelines.compat import trafilatura as tc
-
-#: Extraction modes: trafilatura's ``favor_precision``, its default, and ``favor_recall``.
-MODES = ("precision", "balanced", "recall")
+from pipelines.core.page import MODES  # named beside the options (a light module)
 
 #: A precision result shorter than this (in words) is checked against the balanced mode.
 SHORT_WORDS = 60

@@ -10,6 +10,9 @@ from typing import Any
 
 _WORD = re.compile(r"\w+")
 
+#: Extraction modes: trafilatura's ``favor_precision``, its default, and ``favor_recall``.
+MODES = ("precision", "balanced", "recall")
+
 
 @dataclass(frozen=True, slots=True)
 class Page:

@@ -46,17 +46,20 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import orjson
-from warcio.archiveiterator import ArchiveIterator
 
-from pipelines.compat.warcio import archive_iterator
-from pipelines.core.cleaner import Cleaner, Drop, Page
+from pipelines.core.page import Drop, Page
 from pipelines.core.record import Record
 from pipelines.core.time_limit import PageTimeout, time_limit
 from pipelines.core.unpack import CorruptGzip, GunzipStream, UnpackedTooLarge, gunzip_limited
 from pipelines.reasons import reasons
+
+if TYPE_CHECKING:
+    from warcio.archiveiterator import ArchiveIterator
+
+    from pipelines.core.cleaner import Cleaner
 
 logger = logging.getLogger(__name__)
 
@@ -367,7 +370,7 @@ class Inputs:
         try:
             while start is not None:
                 handle.seek(start)
-                archive = archive_iterator(handle, check_digests=True)
+                archive = _archive_iterator(handle)
                 offset = start
                 try:
                     for record in archive:
@@ -452,7 +455,7 @@ class Inputs:
         it is not an HTML response record."""
         with open_regular(path) as handle:
             handle.seek(offset)
-            archive = archive_iterator(handle, check_digests=True)
+            archive = _archive_iterator(handle)
             for record in archive:
                 return self._warc_record(path, archive, record)
         return None
@@ -544,6 +547,14 @@ def read_sidecar(path: str) -> dict[str, Any]:
         logger.warning("unreadable sidecar %s", sidecar)
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def _archive_iterator(handle: IO[bytes]) -> Any:
+    """warcio's record iterator (:mod:`pipelines.compat.warcio`), imported with the first WARC
+    (warcio brings fsspec: 20 ms of a start that reads no WARC)."""
+    from pipelines.compat.warcio import archive_iterator
+
+    return archive_iterator(handle, check_digests=True)
 
 
 def run_task(cleaner: Cleaner, task: Task) -> Record | Drop:

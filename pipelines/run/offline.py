@@ -28,7 +28,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from pipelines.core.cleaner import Cleaner, CleanOptions, Drop
+from pipelines.core.page import CleanOptions, Drop
 from pipelines.core.record import Record
 from pipelines.io.inputs import Inputs, Task, in_shard, run_task
 from pipelines.io.output import Mode, OutputExists, OutputFile, plan, write_report
@@ -137,6 +137,8 @@ def results(tasks: Iterable[Task], options: CleanOptions, run: RunOptions,
     """Clean every task: in this process for ``jobs == 1``, else in a pool of worker processes.
     The cleaners' step counters go to ``stats.steps``."""
     if run.jobs <= 1:
+        from pipelines.core.cleaner import Cleaner  # only here: a pool's parent cleans nothing
+
         cleaner = Cleaner(options)
         counts = CountsSince(cleaner.counters)
         for task in tasks:

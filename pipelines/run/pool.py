@@ -28,24 +28,33 @@ import logging
 import multiprocessing
 import os
 import pickle
+import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import islice
 from multiprocessing.connection import Connection, wait
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from pipelines.core.cleaner import Cleaner, CleanOptions, Drop, Page
+from pipelines.core.page import CleanOptions, Drop, Page
 from pipelines.core.record import Record
 from pipelines.reasons import WORKER_DIED
 from pipelines.run.stats import CountsSince
 
+if TYPE_CHECKING:
+    from pipelines.core.cleaner import Cleaner
+
 logger = logging.getLogger(__name__)
+
+#: What the forkserver imports before it forks a worker: the cleaning core (trafilatura, lxml,
+#: langdetect, the rules) and a cleaner with the default options (:mod:`pipelines.run.warm`), so
+#: that a worker starts with both (the parent never loads them).
+CORE_MODULES = ("pipelines.run.warm",)
 
 Result = Record | Drop
 #: what a worker does with one item: ``work(cleaner, item) -> record or drop``
-Work = Callable[[Cleaner, Any], Result]
+Work = Callable[["Cleaner", Any], Result]
 
 _CLEANER: Cleaner | None = None
 
@@ -58,8 +67,12 @@ def init_worker(options: CleanOptions, parent_pid: int | None = None) -> None:
     killed with SIGKILL cannot stop its pool.
     """
     global _CLEANER
+    from pipelines.core.cleaner import Cleaner  # loaded already in a forkserver's worker
+
     logging.getLogger("trafilatura").setLevel(logging.ERROR)
-    _CLEANER = Cleaner(options)
+    warm = sys.modules.get("pipelines.run.warm")  # the forkserver's prebuilt cleaner, if any
+    prebuilt = warm.cleaner_for(options) if warm is not None else None
+    _CLEANER = prebuilt if prebuilt is not None else Cleaner(options)
     if parent_pid is not None:
         threading.Thread(target=_watch_parent, args=(parent_pid,), name="parent-watchdog", daemon=True).start()
 
@@ -117,6 +130,25 @@ def worker_main(tasks: Connection, results: Connection, options: CleanOptions, p
                 results.send_bytes(reply)
             except OSError:  # the pool is gone
                 return
+
+
+def preload_modules(work: Work = clean_page) -> list[str]:
+    """What the forkserver imports before forking: this module, ``work``'s, and the core."""
+    return sorted({__name__, work.__module__, *CORE_MODULES})
+
+
+def start_forkserver(work_module: str = __name__) -> None:
+    """Start the forkserver now, loading the core (about 0.3 s of CPU) while the caller goes on
+    with its own start; a pool made later (whose work function is in ``work_module``) forks its
+    workers from it. A no-op where there is no
+    forkserver, or when it runs already."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return
+    from multiprocessing import forkserver
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(sorted({__name__, work_module, *CORE_MODULES}))
+    forkserver.ensure_running()
 
 
 # -- the pool -------------------------------------------------------------------------------------
@@ -198,7 +230,7 @@ class WorkerPool:
         self.on_counts = on_counts
         self.context: Any = multiprocessing.get_context(start_method)
         if start_method == "forkserver":
-            self.context.set_forkserver_preload(sorted({__name__, work.__module__}))
+            self.context.set_forkserver_preload(preload_modules(work))
         self.parent_pid = parent_pid
         self.workers: list[_Worker] = []
         self.queue: deque[Job] = deque()

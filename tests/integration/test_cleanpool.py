@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.pool import DIE, DIE_ONCE, die_on_request
+from support.pool import DIE, DIE_ONCE, cleaner_origin, die_on_request
 
 from pipelines.core.cleaner import Cleaner, CleanOptions, Drop, Page
 from pipelines.core.record import dumps
@@ -199,3 +199,12 @@ def test_a_page_that_kills_every_worker_is_a_worker_died_drop() -> None:
     for page in others:
         cleaner.clean(page)
     assert counted == {key: count for key, count in cleaner.counters.items() if count}
+
+
+def test_workers_start_with_the_forkservers_cleaner_for_default_options() -> None:
+    """The forkserver builds a cleaner with the default options once (pipelines.run.warm); a
+    worker for the default options uses its copy, one for other options builds its own."""
+    default = ChunkPool(2, CleanOptions(), "forkserver", os.getpid(), work=cleaner_origin)
+    assert {r.detail for r in default.imap(pages()[:4], chunk_size=1)} == {"prebuilt"}  # type: ignore[union-attr]
+    other = ChunkPool(1, CleanOptions(min_words=2), "forkserver", os.getpid(), work=cleaner_origin)
+    assert {r.detail for r in other.imap(pages()[:2], chunk_size=1)} == {"own"}  # type: ignore[union-attr]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 
 from pipelines.core.cleaner import Cleaner, Drop, Page
 from pipelines.core.record import Record
@@ -31,3 +32,10 @@ def die_on_request(cleaner: Cleaner, page: Page) -> Record | Drop:
         else:
             os.kill(os.getpid(), signal.SIGKILL)
     return cleaner.clean(page)
+
+
+def cleaner_origin(cleaner: Cleaner, page: Page) -> Record | Drop:
+    """Say (as a drop's detail) whether this worker's cleaner is the one its forkserver prebuilt."""
+    warm = sys.modules.get("pipelines.run.warm")
+    prebuilt = warm is not None and cleaner is warm.DEFAULT
+    return Drop("origin", page.source, page.url, "prebuilt" if prebuilt else "own")
