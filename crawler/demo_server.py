@@ -129,12 +129,20 @@ class DemoServer:
                 self._cached_bytes += len(body)
         return body, content_type
 
-    def record(self, method: str, path: str, status: int) -> None:
+    def record(self, method: str, path: str, status: int, client_port: int = 0) -> None:
+        """Note one request; the access log's line ends with the client's port (one per
+        connection: a crawl that reuses its connections shows few)."""
         with self._lock:
             self.requests.append((method, path, status))
             if self.access_log is not None:
                 with self.access_log.open("a", encoding="utf-8") as log:
-                    log.write(f"{method} {path} {status}\n")
+                    log.write(f"{method} {path} {status} {client_port}\n")
+
+    def record_close(self, client_port: int) -> None:
+        """Note that a connection ended (``CLOSE - 0 <port>`` in the access log)."""
+        if self.access_log is not None:
+            with self._lock, self.access_log.open("a", encoding="utf-8") as log:
+                log.write(f"CLOSE - 0 {client_port}\n")
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self
@@ -158,13 +166,17 @@ class DemoServer:
                     content_type = DEFAULT_TYPES[".html"]
                 else:
                     (body, content_type), status = found, 200
-                server.record(self.command, self.path, status)
+                server.record(self.command, self.path, status, self.client_address[1])
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 if send_body:
                     self.wfile.write(body)
+
+            def finish(self) -> None:
+                super().finish()
+                server.record_close(self.client_address[1])
 
             def log_message(self, format: str, *args: object) -> None:
                 logger.debug("demo site: " + format, *args)

@@ -50,6 +50,11 @@ REMOTE_CONTROL_ENABLED = False  # no control port: a scheduled crawl needs none
 # offsite filtering (OffsiteMiddleware) uses the profiles' allowed_domains: on by default
 # host names resolving to non-public addresses are refused unless the profile allows them
 TWISTED_DNS_RESOLVER = "crawler.safety.SafeResolver"
+# Scrapy's HTTP/1.1 handler, keeping the connections it opened (pipelines/compat/scrapy.py)
+DOWNLOAD_HANDLERS = {
+    "http": "pipelines.compat.scrapy.KeepAliveDownloadHandler",
+    "https": "pipelines.compat.scrapy.KeepAliveDownloadHandler",
+}
 NEWSCLEAN_SAFETY_ENABLED = True  # never turn off on a shared machine
 # exit code 5 when more than this share of the requests failed (pipelines/exit_codes.py)
 NEWSCLEAN_MAX_FAILURE_SHARE = exit_codes.DEFAULT_MAX_FAILURE_SHARE

@@ -89,12 +89,20 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def read_access_log(path: Path) -> list[tuple[str, str, int]]:
+    """(method, path, status) of each request the demo server logged."""
+    return [(method, url_path, status) for method, url_path, status, _ in read_access_log_ports(path)
+            if method != "CLOSE"]
+
+
+def read_access_log_ports(path: Path) -> list[tuple[str, str, int, int]]:
+    """(method, path, status, client port) of each request the demo server logged, and
+    ``("CLOSE", "-", 0, port)`` where a connection ended."""
     if not path.exists():
         return []
     rows = []
     for line in path.read_text("utf-8").splitlines():
-        method, url_path, status = line.split(" ")
-        rows.append((method, url_path, int(status)))
+        method, url_path, status, port = line.split(" ")
+        rows.append((method, url_path, int(status), int(port)))
     return rows
 
 
