@@ -35,6 +35,7 @@ from langdetect.lang_detect_exception import ErrorCode, LangDetectException
 from langdetect.utils.ngram import NGram
 
 from pipelines.cache import cache_dir, write_atomically
+from pipelines.compat import installed
 
 _SPACE_RUN = re.compile(" {2,}")
 
@@ -105,11 +106,12 @@ _CACHE_FORMAT = 1
 
 
 def _profiles_key(directory: str, files: list[str]) -> str:
-    """The profiles' identity: the format, numpy's byte order, and each file's name, size and mtime."""
-    digest = hashlib.sha256(f"{_CACHE_FORMAT}|{sys.byteorder}|{os.path.realpath(directory)}".encode())
+    """The profiles' identity: the format, the byte order, langdetect's version, and each file's
+    name (in the order read) and size. Not their folder: every environment with the same
+    langdetect shares one copy."""
+    digest = hashlib.sha256(f"{_CACHE_FORMAT}|{sys.byteorder}|{installed('langdetect')}".encode())
     for filename in files:
-        st = os.stat(os.path.join(directory, filename))
-        digest.update(f"|{filename}|{st.st_size}|{st.st_mtime_ns}".encode())
+        digest.update(f"|{filename}|{os.stat(os.path.join(directory, filename)).st_size}".encode())
     return digest.hexdigest()[:24]
 
 
@@ -153,13 +155,15 @@ def _cached_profiles(directory: str, files: list[str]) -> tuple[list[str], dict[
         langlist, ngrams = head.split(_SEP), body.split(_SEP)
         # a plain ndarray over the mapped file (np.memmap's own indexing is Python code)
         matrix = np.load(matrix_path, mmap_mode="r", allow_pickle=False).view(np.ndarray)
-        if matrix.shape == (len(ngrams), len(langlist)) and matrix.dtype == np.float64:
+        # the languages are the profiles' names (their files' names), in the order read
+        if matrix.shape == (len(ngrams), len(langlist)) and matrix.dtype == np.float64 and langlist == files:
             return langlist, dict(zip(ngrams, range(len(ngrams)), strict=True)), matrix
     except (OSError, ValueError, UnicodeDecodeError):
         pass
     langlist, rows, matrix = _read_profiles(directory, files)
-    if any(_SEP in name or "\n" in name for name in langlist) or any(_SEP in gram for gram in rows):
-        return langlist, rows, matrix  # not a form the cache can hold
+    odd_names = langlist != files or any(_SEP in name or "\n" in name for name in langlist)
+    if odd_names or any(_SEP in gram for gram in rows):
+        return langlist, rows, matrix  # not a form the cache can hold (nor recognise)
     buffer = io.BytesIO()
     np.save(buffer, matrix, allow_pickle=False)
     # the matrix first: a reader that finds the keys finds the matrix they index
