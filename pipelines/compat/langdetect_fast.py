@@ -28,7 +28,11 @@ import sys
 from collections.abc import Container, Iterator, Mapping
 from typing import Any
 
-import numpy as np
+# numpy serves here for 55-float vectors: its BLAS thread pool (one thread per core, started at
+# import and spinning between calls) would only cost CPU (about 0.05 s a process at start)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # after the BLAS setting, read when numpy loads OpenBLAS
 from langdetect import DetectorFactory
 from langdetect.detector import Detector
 from langdetect.lang_detect_exception import ErrorCode, LangDetectException
