@@ -124,7 +124,7 @@ TARGETS = {
     "jobs_long": 1.9,  # -j 2 / -j 1 on 2,000 pages, wall
     "crawl": 0.85,  # crawl / offline -j 2 on the same pages
 }
-QUICK = {"offline_pages": 1000, "offline_runs": 1, "memory_pages": 0, "crawl_pages": 500, "crawl_runs": 1}
+QUICK = {"offline_pages": 800, "offline_runs": 1, "memory_pages": 0, "crawl_pages": 400, "crawl_runs": 1}
 FULL = {"offline_pages": 2000, "offline_runs": 3, "memory_pages": 10_000, "crawl_pages": None, "crawl_runs": 3}
 
 
@@ -937,8 +937,9 @@ def report(figures: dict[str, Any], args: argparse.Namespace) -> None:
         if len(names) > 1:
             print("  (start-up, the long input and the crawl are measured once, on the first set)")
     print()
+    parts = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in figures["durations_s"].items())
     print(f"bench/speed.py{' --quick' if args.quick else ''} took {figures['duration_s'] / 60:.1f} min"
-          f" ({figures['duration_s']:.0f} s)")
+          f" ({figures['duration_s']:.0f} s: {parts})")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -978,22 +979,34 @@ def main(argv: list[str] | None = None) -> int:
         print("bench/speed.py: cannot become a child subreaper: the CPU of processes that outlive their "
               "parent is not counted", file=sys.stderr)
     figures: dict[str, Any] = {"quick": args.quick, "load_before": os.getloadavg()[0], "sets": {}}
+    durations: dict[str, float] = {}
+    figures["durations_s"] = durations
+
+    def part(name: str, fn: Callable[[], Any]) -> Any:
+        start = time.perf_counter()
+        result = fn()
+        durations[name] = durations.get(name, 0.0) + time.perf_counter() - start
+        return result
+
     first = args.data_dirs[0]
     for data_dir in args.data_dirs:
         figs: dict[str, Any] = {}
         figures["sets"][str(data_dir)] = figs
         if args.crawl_only:
             continue
-        figs["per_core"] = per_core(*load_pages(data_dir, args.limit), args.runs)
+        pages, truths = load_pages(data_dir, args.limit)
+        figs["per_core"] = part("per core", partial(per_core, pages, truths, args.runs))
+        del pages
         if not args.no_offline:
-            figs["processes"] = processes(data_dir, args.runs, args.limit)
+            figs["processes"] = part("whole processes", partial(processes, data_dir, args.runs, args.limit))
     if not args.no_offline and not args.crawl_only:
-        figures["startup"] = startup(first, args.runs)
+        figures["startup"] = part("start-up", lambda: startup(first, args.runs))
         figures["startup_runs"] = args.runs
         if args.offline_pages or args.memory_pages:
-            figures["long"] = long_input(first, args.offline_runs, args.offline_pages, args.memory_pages)
+            figures["long"] = part("long input and memory", lambda: long_input(
+                first, args.offline_runs, args.offline_pages, args.memory_pages))
     if (args.crawl_only or not (args.no_offline or args.no_crawl)) and args.crawl_runs > 0:
-        figures["crawl"] = crawl_vs_offline(first, args.crawl_runs, args.crawl_pages)
+        figures["crawl"] = part("crawl", lambda: crawl_vs_offline(first, args.crawl_runs, args.crawl_pages))
         figures["crawl"]["crawl_runs"] = args.crawl_runs
     figures["duration_s"] = time.perf_counter() - started
     report(figures, args)
