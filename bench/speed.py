@@ -57,7 +57,7 @@ Then, once:
    CPU are shown apart. Both runs must give the same content hashes.
 
 ``--quick`` (about 3 minutes for one DATA_DIR on 2 cores) keeps parts 1 to 3 as they are and
-shortens the rest: the long input is 1,000 pages run once, no memory part, the crawl 500 pages
+shortens the rest: the long input is 800 pages run once, no memory part, the crawl 400 pages
 run once; every ratio is still printed (the shortened ones say so). ``--no-offline`` runs part 1
 only, ``--crawl-only`` part 6 only, ``--no-crawl`` all but part 6, ``--memory-pages 0`` skips
 part 5. Targets are printed beside the figures and gathered at the end, with the run's duration.
