@@ -797,12 +797,13 @@ def report_per_core(core: dict[str, Any]) -> None:
 def report_processes(proc: dict[str, Any]) -> None:
     print(f"whole processes over the {proc['files']} files (start-up included; medians of {proc['runs']}"
           " rotating runs)")
-    print(f"  {'':52}{'CPU s':>8}{'wall s':>8}{'records':>9}")
+    print(f"  {'':52}{'CPU s':>8}{'wall s':>8}{'cores':>7}{'records':>9}")
     labels = {"bare": "bench/bare_fast.py (extract, fast=True)", "j1": "newsclean clean -j 1",
               "j2": "newsclean clean -j 2"}
     for name in PROCESSES:
         row = proc["commands"][name]
-        print(f"  {labels[name]:52}{row['cpu_s']:8.2f}{row['wall_s']:8.2f}{row['records']:9d}")
+        print(f"  {labels[name]:52}{row['cpu_s']:8.2f}{row['wall_s']:8.2f}{row['cpu_s'] / row['wall_s']:7.2f}"
+              f"{row['records']:9d}")
     print(f"  ratio newsclean -j 1 / bare fast=True, CPU   {proc['ratio_fast_cpu']:6.2f}   (wall"
           f" {proc['ratio_fast_wall']:.2f})   target ≥ {TARGETS['process_fast']}: "
           f"{verdict(proc['ratio_fast_cpu'], TARGETS['process_fast'])}")
@@ -827,10 +828,10 @@ def report_long(long: dict[str, Any], quick: bool) -> None:
         short = f" (shortened: {long['pages']} pages, target set for 2,000)" if long["pages"] < 2000 else ""
         print(f"long input: newsclean clean over {long['pages']} pages (the first set repeated; medians of"
               f" {long['runs']} runs){short}")
-        print(f"  {'':30}{'pages/s':>8}{'wall s':>8}{'CPU s':>8}{'RSS all':>10}{'records':>9}")
+        print(f"  {'':30}{'pages/s':>8}{'wall s':>8}{'CPU s':>8}{'cores':>7}{'RSS all':>10}{'records':>9}")
         for jobs, row in long["jobs"].items():
             print(f"  -j {jobs:<27}{row['pages_per_s']:8.1f}{row['wall_s']:8.2f}{row['cpu_s']:8.2f}"
-                  f"{row['rss_all_mb']:7.0f} MB{row['records']:9d}")
+                  f"{row['cpu_s'] / row['wall_s']:7.2f}{row['rss_all_mb']:7.0f} MB{row['records']:9d}")
         print(f"  speed-up -j 2 / -j 1, wall    {long['jobs_wall']:6.2f}   (as the run counts it:"
               f" {long['jobs_counted']:.2f})   target ≥ {TARGETS['jobs_long']}: "
               f"{verdict(long['jobs_wall'], TARGETS['jobs_long'])}")
@@ -937,6 +938,9 @@ def report(figures: dict[str, Any], args: argparse.Namespace) -> None:
         if len(names) > 1:
             print("  (start-up, the long input and the crawl are measured once, on the first set)")
     print()
+    if figures.get("long") or any("processes" in s for s in figures["sets"].values()):
+        print("cores = CPU s / wall s of the command: when -j 2 gets about 1, other work took the other core (the "
+              "kernel shares the cores between sessions), and its ratio to -j 1 says little")
     parts = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in figures["durations_s"].items())
     print(f"bench/speed.py{' --quick' if args.quick else ''} took {figures['duration_s'] / 60:.1f} min"
           f" ({figures['duration_s']:.0f} s: {parts})")
