@@ -31,7 +31,6 @@ try:
     from trafilatura.json_metadata import (
         JSON_UNICODE_REPLACE,
         extract_json,
-        extract_json_parse_error,
         normalize_authors,
     )
     from trafilatura.metadata import (
@@ -56,6 +55,7 @@ try:
     )
 
     from pipelines.compat.trafilatura_extractor import extract_content
+    from pipelines.compat.trafilatura_json import extract_json_parse_error
 except (ImportError, AttributeError, IndexError, KeyError) as exc:  # a newer, patched or partial trafilatura
     INTERNALS.missing.append(str(exc))
 

@@ -258,3 +258,63 @@ def test_generated_pages_search_as_trafilatura(cleaner: Cleaner, body: list[str]
     theirs = extract_metadata(tree, default_url="https://example.org/a", date_config=config, extensive=False)
     for name in FIELDS:
         assert getattr(ours, name) == getattr(theirs, name), name
+
+
+# --- JSON-LD that is not JSON: trafilatura's crude reading, one pass per name ----------------------
+
+def _person(name: str) -> str:
+    return '{"@type":"Person","name":"' + name + '"}'
+
+
+def _author(name: str) -> str:
+    return '"author":' + _person(name)
+
+
+BROKEN_JSON = [
+    '{"@type":"NewsArticle","headline":"A title","author":[' + _person("Léa Martin") + "," + _person("Tom Smith")
+    + '],"publisher":{"name":"Site"},',
+    '{"@type":"Article","name":"Name","articleSection":"Tech",'
+    + ",".join(_author(name) for name in ("Ann Lee", "Bob Stone", "Cy Twombly")),
+    '{"author":"x","author":{"name":"Jo Doe"},"author":{"names":["A B"]}',
+    '{"@type":"ImageObject","url":"u"},"author":{"name":"Dee Dee Ramone"}, "Person" "name" "Kim Gordon"',
+    '"author":"Single","author":{"name":"No Space"}',
+    "",
+]
+
+
+def _parse_error_pair(text: str) -> tuple[dict[str, object], dict[str, object]]:
+    from trafilatura.json_metadata import extract_json_parse_error as theirs
+    from trafilatura.settings import Document
+
+    from pipelines.compat.trafilatura_json import extract_json_parse_error as ours
+
+    mine, expected = ours(text, Document()).as_dict(), theirs(text, Document()).as_dict()
+    for name in ("body", "commentsbody"):
+        mine.pop(name), expected.pop(name)
+    return mine, expected
+
+
+@pytest.mark.parametrize("text", BROKEN_JSON)
+def test_json_parse_error_as_trafilatura(text: str) -> None:
+    ours, expected = _parse_error_pair(text)
+    assert ours == expected
+
+
+def test_json_parse_error_reads_every_author() -> None:
+    ours, expected = _parse_error_pair(BROKEN_JSON[1])
+    assert ours == expected and ours["author"] == "Ann Lee; Bob Stone; Cy Twombly"
+
+
+_NAMES = st.text(alphabet=st.sampled_from('ab C"{}[],:\\'), min_size=0, max_size=12)
+_PIECES = st.one_of(
+    _NAMES.map(_author), _NAMES.map(_person),
+    st.sampled_from(['"author":', '"name":', '"names"', '"Person"', "{", "}", "[", "]", ",", '"', " ",
+                     '"@type":"Organization",']),
+)
+
+
+@settings(max_examples=300, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_PIECES, max_size=14))
+def test_json_parse_error_as_trafilatura_on_generated_blocks(pieces: list[str]) -> None:
+    ours, expected = _parse_error_pair("".join(pieces))
+    assert ours == expected
