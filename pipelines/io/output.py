@@ -32,6 +32,7 @@ import contextlib
 import enum
 import hashlib
 import os
+import struct
 from array import array
 from dataclasses import dataclass
 from typing import IO
@@ -134,6 +135,9 @@ def plan(path: str, mode: Mode, what: str = "output") -> OutputFile:
     return OutputFile(path, partial, keep=False)
 
 
+_halves = struct.Struct(">QQ").unpack
+
+
 class WrittenSources:
     """The sources a ``--resume`` run finds written, to pass over: each kept as a 16-byte
     BLAKE2b hash, in two sorted arrays of 64-bit halves (16 bytes a source whatever its length:
@@ -147,8 +151,7 @@ class WrittenSources:
 
     @staticmethod
     def _key(source: str) -> tuple[int, int]:
-        digest = hashlib.blake2b(source.encode("utf-8", "surrogateescape"), digest_size=16).digest()
-        return int.from_bytes(digest[:8], "big"), int.from_bytes(digest[8:], "big")
+        return _halves(hashlib.blake2b(source.encode("utf-8", "surrogateescape"), digest_size=16).digest())
 
     def add(self, source: str) -> None:
         if self._frozen:

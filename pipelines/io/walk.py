@@ -5,10 +5,11 @@ One walker serves the run (:class:`pipelines.io.inputs.Inputs`) and the progress
 (:class:`pipelines.run.progress.InputCounter`), so both see the same entries in the same order.
 
 **Order.** A folder is walked depth first; the entries of each directory are taken in the order
-of their names' bytes (``os.fsencode``; for UTF-8 names the same as sorting the names as text),
-a sub-folder walked where its name falls. A glob pattern gives its matches in the same order (the
-pattern's directories walked as a folder is), a matching folder walked whole at its place. The
-order depends only on the names, never on the file system's listing order.
+of their names as text (Unicode code points, which for UTF-8 names is the order of their bytes;
+a byte of a name that is not UTF-8 counts as the code point U+DC80 + its value, as Python decodes
+it), a sub-folder walked where its name falls. A glob pattern gives its matches in the same order
+(the pattern's directories walked as a folder is), a matching folder walked whole at its place.
+The order depends only on the names, never on the order the file system lists them in.
 
 **Memory.** A directory's listing is read whole before its first entry is given (so its handle is
 closed before the walk goes deeper), as names only: up to :data:`SORT_CHUNK` names are sorted in
@@ -66,12 +67,12 @@ class Entry(NamedTuple):
 _warned = False
 
 
-def sorted_names(names: Iterable[bytes], chunk: int = SORT_CHUNK) -> Iterator[bytes]:
-    """``names`` (bytes holding no NUL, such as file names) in byte order, holding at most
-    ``chunk`` of them in memory: each run of ``chunk`` is sorted and spilled to a temporary file,
-    and the runs are merged. ``names`` is read to its end before this returns."""
+def sorted_names(names: Iterable[str], chunk: int = SORT_CHUNK) -> Iterator[str]:
+    """``names`` (file names: no NUL in them) sorted, holding at most ``chunk`` of them in
+    memory: each run of ``chunk`` is sorted and spilled to a temporary file, and the runs are
+    merged. ``names`` is read to its end before this returns."""
     global _warned
-    run: list[bytes] = []
+    run: list[str] = []
     spilled: list[IO[bytes]] = []
     spill = True
     try:
@@ -98,11 +99,12 @@ def sorted_names(names: Iterable[bytes], chunk: int = SORT_CHUNK) -> Iterator[by
     return _merged(spilled, run)
 
 
-def _spill(run: list[bytes]) -> IO[bytes]:
+def _spill(run: list[str]) -> IO[bytes]:
+    """The sorted ``run`` in a temporary file: each name's bytes (``os.fsencode``), NUL after each."""
     stream = tempfile.TemporaryFile(prefix="newsclean-names-")  # noqa: SIM115  # returned open, closed by _merged
     try:
         for start in range(0, len(run), 4096):
-            stream.write(b"\0".join(run[start:start + 4096]) + b"\0")
+            stream.write("\0".join(run[start:start + 4096]).encode("utf-8", "surrogateescape") + b"\0")
         stream.seek(0)
     except BaseException:
         stream.close()
@@ -110,15 +112,16 @@ def _spill(run: list[bytes]) -> IO[bytes]:
     return stream
 
 
-def _read_run(stream: IO[bytes]) -> Iterator[bytes]:
+def _read_run(stream: IO[bytes]) -> Iterator[str]:
     carry = b""
     while block := stream.read(_BLOCK):
         parts = (carry + block).split(b"\0")
         carry = parts.pop()
-        yield from parts
+        for part in parts:
+            yield part.decode("utf-8", "surrogateescape")
 
 
-def _merged(spilled: list[IO[bytes]], last: list[bytes]) -> Iterator[bytes]:
+def _merged(spilled: list[IO[bytes]], last: list[str]) -> Iterator[str]:
     try:
         yield from heapq.merge(*(_read_run(stream) for stream in spilled), last)
     finally:
@@ -126,19 +129,28 @@ def _merged(spilled: list[IO[bytes]], last: list[bytes]) -> Iterator[bytes]:
             stream.close()
 
 
-def listing(folder: str, chunk: int = SORT_CHUNK) -> Iterator[str]:
-    """The names in ``folder``, in byte order (see :func:`sorted_names`); OSError when it cannot
-    be listed. The folder is read whole (and closed) before this returns."""
-    with os.scandir(os.fsencode(folder)) as entries:
-        names = sorted_names((entry.name for entry in entries), chunk)
-    return (os.fsdecode(name) for name in names)
+def listing(folder: str, chunk: int | None = SORT_CHUNK) -> Iterator[str]:
+    """The names in ``folder``, sorted (see :func:`sorted_names`), the folder read whole and
+    closed before this returns; or, ``chunk`` None, in the file system's order as they are read
+    (the folder open meanwhile: all a count needs). OSError when it cannot be listed."""
+    entries = os.scandir(folder)
+    if chunk is None:
+        return _unordered(entries)
+    with entries:
+        return sorted_names((entry.name for entry in entries), chunk)
+
+
+def _unordered(entries: Iterator[os.DirEntry[str]]) -> Iterator[str]:
+    with entries:  # type: ignore[attr-defined]  # a ScandirIterator
+        for entry in entries:
+            yield entry.name
 
 
 # -- folders ---------------------------------------------------------------------------------------
 Ancestors = frozenset[tuple[int, int]]
 
 
-def walk(root: str, chunk: int = SORT_CHUNK) -> Iterator[Entry]:
+def walk(root: str, chunk: int | None = SORT_CHUNK) -> Iterator[Entry]:
     """Every non-directory under ``root`` (its own error when it cannot be listed), in order.
     ``root`` ``""`` is the current folder, its entries named without a ``./``."""
     try:
@@ -150,7 +162,7 @@ def walk(root: str, chunk: int = SORT_CHUNK) -> Iterator[Entry]:
     yield from _walk(root, names, frozenset({(info.st_dev, info.st_ino)}), chunk)
 
 
-def _walk(root: str, names: Iterator[str], ancestors: Ancestors, chunk: int) -> Iterator[Entry]:
+def _walk(root: str, names: Iterator[str], ancestors: Ancestors, chunk: int | None) -> Iterator[Entry]:
     for name in names:
         path = os.path.join(root, name)
         try:
@@ -169,7 +181,7 @@ def _walk(root: str, names: Iterator[str], ancestors: Ancestors, chunk: int) -> 
 
 
 def _enter(path: str, info: os.stat_result, ancestors: Ancestors,
-           chunk: int) -> tuple[Iterator[str], Ancestors] | Entry:
+           chunk: int | None) -> tuple[Iterator[str], Ancestors] | Entry:
     """The sorted names of the directory ``path`` and the ancestors below it, or the entry that
     says why it is not walked (a loop, an error)."""
     key = (info.st_dev, info.st_ino)
@@ -202,7 +214,7 @@ class _Segment:
 State = tuple[_Segment, ...]
 
 
-def globbed(pattern: str, chunk: int = SORT_CHUNK) -> Iterator[Entry]:
+def globbed(pattern: str, chunk: int | None = SORT_CHUNK) -> Iterator[Entry]:
     """The matches of ``pattern`` (``*``, ``?``, ``[…]``, ``**`` for any depth, as
     ``glob.glob(recursive=True)``; a trailing ``/`` for folders only), in walk order; a matching
     folder is walked whole, once. A :class:`NoMatch` entry when nothing matched."""
@@ -228,7 +240,7 @@ def globbed(pattern: str, chunk: int = SORT_CHUNK) -> Iterator[Entry]:
         yield Entry(pattern, False, NoMatch("the pattern matched nothing"))
 
 
-def _glob(folder: str, state: State, dirs_only: bool, chunk: int) -> Iterator[Entry]:
+def _glob(folder: str, state: State, dirs_only: bool, chunk: int | None) -> Iterator[Entry]:
     try:
         info = os.stat(folder or ".")
         names = listing(folder or ".", chunk)
@@ -251,7 +263,7 @@ def _expand(states: Iterable[State]) -> list[State]:
 
 
 def _glob_names(folder: str, names: Iterator[str], states: list[State], dirs_only: bool,
-                ancestors: Ancestors, chunk: int) -> Iterator[Entry]:
+                ancestors: Ancestors, chunk: int | None) -> Iterator[Entry]:
     """Each entry of ``folder`` against each remaining-segment sequence in ``states``: a whole
     match is given (a folder walked), a partial one goes on into a folder."""
     for name in names:
@@ -300,9 +312,10 @@ def _glob_names(folder: str, names: Iterator[str], states: list[State], dirs_onl
 
 
 # -- an input argument -----------------------------------------------------------------------------
-def entries(arg: str, chunk: int = SORT_CHUNK) -> Iterator[Entry]:
+def entries(arg: str, chunk: int | None = SORT_CHUNK) -> Iterator[Entry]:
     """What one input argument names: a folder's entries, the file itself, a glob pattern's
-    matches, or an entry whose status is FileNotFoundError (:class:`NoMatch` for a pattern)."""
+    matches, or an entry whose status is FileNotFoundError (:class:`NoMatch` for a pattern).
+    ``chunk`` None gives the same entries in no set order, no folder sorted (a count)."""
     if os.path.isdir(arg):
         yield from walk(arg, chunk)
     elif os.path.exists(arg):

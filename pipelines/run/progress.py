@@ -2,13 +2,14 @@
 number of pages can be known without reading them.
 
 The total is counted by a first walk over the inputs, in a thread beside the run (the run does not
-wait for it; the bar gets its total, and so its percentage and ETA, when the walk ends). The walk is
-the run's own (:func:`pipelines.io.walk.entries`: the same entries, in the same order, in bounded
-memory) and keeps only a count: saved pages and text files count one each, a JSONL file its
-non-blank lines, a path that does not exist one (its ``not_found`` reject). Inputs skipped by ``--resume`` or another
-``--shard`` are not counted. There is no total (the bar shows the count and the rate) when an input
-is a WARC archive (its pages are known only by reading every record) or the list of paths comes
-on stdin (it can be read once only).
+wait for it; the bar gets its total, and so its percentage and ETA, when the walk ends). The walk
+is the run's own (:func:`pipelines.io.walk.entries`: the same entries, in bounded memory, left in
+the file system's order, which a count does not need) and keeps only a count: saved pages and
+text files count one each, a JSONL file its non-blank lines, a path that does not exist one (its
+``not_found`` reject). Inputs skipped by ``--resume`` or another ``--shard`` are not counted. There
+is no total (the bar shows the count and the rate) when an input is a WARC archive (its pages are
+known only by reading every record) or the list of paths comes on stdin (it can be read once
+only).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ class InputCounter:
             raise Unknown("paths on stdin")
         total = 0
         for arg in self.args:
-            for number, entry in enumerate(entries(arg), 1):
+            for number, entry in enumerate(entries(arg, None), 1):  # a count needs no order
                 total += self._entry(entry)
                 if number % 4096 == 0 and self.stop.is_set():
                     raise Unknown("stopped")
