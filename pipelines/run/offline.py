@@ -7,7 +7,8 @@ writes records and rejects, and counts (:class:`Stats`, the run's :class:`~pipel
 Memory is bounded by ``jobs * window * chunk_size`` pages, whatever the size of the input; the one
 thing that grows with the corpus is the set of content hashes kept for deduplication (a 32-byte
 digest a record, about 100 bytes with Python's overhead: 1 GB for ten million records), plus, with
-``--resume``, the set of sources already written.
+``--resume``, the sources already written (a 16-byte hash each). The inputs are enumerated as a
+stream (:mod:`pipelines.io.walk`): their number does not count.
 
 A worker that dies (killed, out of memory, a crash in a C extension) is replaced and the page it
 was cleaning is tried again alone, so a page that kills its worker again is recorded as failed
