@@ -178,3 +178,24 @@ def test_a_resumed_run_reads_back_sources_not_records(tmp_path: Path) -> None:
 
     done = _done_sources([(str(out), False), (str(tmp_path / "absent.jsonl"), False)], Deduper(None))
     assert len(done) == 3 and "s2" in done and "s3" not in done
+
+
+_NAMES = ["a", "b", ".h", "a.html", "b.html", ".x.html", "a-b"]
+_SEGMENTS = ["*", "**", "a*", "?", "[ab]*", "*.html", ".*", "a", "b", "a.html"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_NAMES), min_size=1, max_size=3), min_size=1, max_size=12),
+       st.lists(st.sampled_from(_SEGMENTS), min_size=1, max_size=3), st.booleans())
+def test_any_glob_finds_what_glob_glob_finds(paths: list[list[str]], segments: list[str], slash: bool) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        for parts in paths:  # a file at each path, unless a folder of that name is there already
+            target = root.joinpath(*parts)
+            if all(not p.is_file() for p in [*target.parents][: len(parts) - 1]) and not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.touch()
+        pattern = str(root.joinpath(*segments)) + ("/" if slash else "")
+        found = [e.path for e in globbed(pattern, 2) if not isinstance(e.status, OSError)]
+        assert {os.path.normpath(p) for p in found} == files_under(glob.glob(pattern, recursive=True))
+        assert len(found) == len(set(found))
