@@ -3,7 +3,7 @@
 
 An input argument is a file, a folder (walked recursively), a glob pattern, or ``-`` (one path
 per line on stdin, read as a stream, in its order). Folders and patterns are enumerated by
-:mod:`pipelines.io.walk`: entries in the order of their names' bytes, directory by directory, in
+:mod:`pipelines.io.walk`: entries in the order of their names, directory by directory, in
 memory that does not grow with the number of entries. Files are told apart by name:
 
 =====================================  =========================================================
