@@ -2,7 +2,8 @@
 with the number of entries.
 
 One walker serves the run (:class:`pipelines.io.inputs.Inputs`) and the progress bar's count
-(:class:`pipelines.run.progress.InputCounter`), so both see the same entries in the same order.
+(:class:`pipelines.run.progress.InputCounter`), so both see the same entries; the count takes
+them in the file system's order (``chunk=None``: no sorting, each folder read as it is walked).
 
 **Order.** A folder is walked depth first; the entries of each directory are taken in the order
 of their names as text (Unicode code points, which for UTF-8 names is the order of their bytes;
