@@ -141,11 +141,11 @@ _BUCKET_BITS = 16
 class WrittenSources:
     """The sources a ``--resume`` run finds written, to pass over: each kept as a 128-bit hash,
     in two sorted arrays of 64-bit halves (16 bytes a source whatever its length: 8 MB for half a
-    million), looked up by binary search within the bucket of their top 16 bits. Two sources share a hash with odds 2⁻¹²⁸ a pair. The
-    halves are Python's own string hash (SipHash, keyed at random for each process) of the source
-    and of the source with a NUL after it: fast, and cached on the string; never written, so
-    they need agree only within the run. :meth:`add` every source, then :meth:`freeze` once,
-    before the first lookup."""
+    million), looked up by binary search within the bucket of their top 16 bits. Two sources
+    share a hash with odds 2⁻¹²⁸ a pair. The halves are Python's own string hash (SipHash, keyed
+    at random for each process) of the source and of the source with a NUL after it: fast, and
+    cached on the string; never written, so they need agree only within the run. :meth:`add`
+    every source, then :meth:`freeze` once, before the first lookup."""
 
     def __init__(self) -> None:
         self._high = array("Q")
