@@ -1,8 +1,10 @@
 # Over 300 lines: every input kind (files, folders, globs, stdin lists, WARC, JSONL, text) is one enumerator.
 """What ``newsclean clean`` reads: input arguments enumerated lazily into tasks, and tasks loaded.
 
-An input argument is a file, a folder (walked recursively, in sorted order), a glob pattern, or
-``-`` (one path per line on stdin). Files are told apart by name:
+An input argument is a file, a folder (walked recursively), a glob pattern, or ``-`` (one path
+per line on stdin, read as a stream, in its order). Folders and patterns are enumerated by
+:mod:`pipelines.io.walk`: entries in the order of their names, directory by directory, in
+memory that does not grow with the number of entries. Files are told apart by name:
 
 =====================================  =========================================================
 ``.html`` ``.htm`` ``.xhtml``          a saved page (explicit files with another name too)
@@ -35,14 +37,13 @@ them, so decompression runs on every core.
 
 from __future__ import annotations
 
-import glob
 import io
 import logging
 import os
 import stat
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -54,6 +55,7 @@ from pipelines.core.page import Drop, Page
 from pipelines.core.record import Record
 from pipelines.core.time_limit import PageTimeout, time_limit
 from pipelines.core.unpack import CorruptGzip, GunzipStream, UnpackedTooLarge, gunzip_limited
+from pipelines.io.walk import SORT_CHUNK, Entry, LinkLoop, NoMatch, entries
 from pipelines.reasons import reasons
 
 if TYPE_CHECKING:
@@ -72,7 +74,6 @@ WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
 TEXT_SUFFIXES = (".txt",)
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson")
 SIDECAR_SUFFIX = ".meta.json"
-_GLOB_CHARS = frozenset("*?[")
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 
 
@@ -184,28 +185,42 @@ class Inputs:
 
     def __init__(self, args: Iterable[str], *, max_page_bytes: int, text_field: str = "text",
                  stdin: IO[str] | None = None, exclude: Iterable[str] = (),
-                 shard: tuple[int, int] | None = None) -> None:
+                 shard: tuple[int, int] | None = None, done: Container[str] | None = None,
+                 sort_chunk: int = SORT_CHUNK) -> None:
         self.args = args
         #: (I, N): keep only the pages whose source falls in shard I of N (see :func:`in_shard`)
         self.shard = shard
+        #: sources already written (``--resume``): passed over, counted ``resume``; a JSONL line
+        #: is then not even parsed
+        self.done = done
         #: files never read as inputs (the run's own output and rejects, were they in an input folder)
         self.exclude = {os.path.realpath(path) for path in exclude}
         self.max_page_bytes = max_page_bytes
         self.text_field = text_field
         self.stdin = stdin
+        #: names of a folder sorted in memory; a larger one in runs (:mod:`pipelines.io.walk`)
+        self.sort_chunk = sort_chunk
         #: records and files passed over without being a page: ``warc_not_html``, ``warc_status`` …
         self.skipped: Counter[str] = Counter()
 
     def __iter__(self) -> Iterator[Task]:
-        if self.shard is None:
+        if self.shard is None and self.done is None:
             yield from self._all()
             return
-        index, count = self.shard
         for task in self._all():
-            if in_shard(task.source, index, count):
+            if self.wanted(task.source):
                 yield task
-            else:
-                self.skipped["other_shard"] += 1
+
+    def wanted(self, source: str) -> bool:
+        """Is ``source`` in this run's shard and not written yet? What is not is counted
+        (``other_shard``, ``resume``)."""
+        if self.shard is not None and not in_shard(source, *self.shard):
+            self.skipped["other_shard"] += 1
+            return False
+        if self.done is not None and source in self.done:
+            self.skipped["resume"] += 1
+            return False
+        return True
 
     def _all(self) -> Iterator[Task]:
         for arg in self.args:
@@ -223,65 +238,28 @@ class Inputs:
                 yield from self._argument(arg)
 
     def _argument(self, arg: str) -> Iterator[Task]:
-        if os.path.isdir(arg):
-            yield from self._folder(arg)
-        elif os.path.exists(arg):
-            yield from self._file(arg, explicit=True)
-        elif _GLOB_CHARS & set(arg):
-            matches = sorted(glob.iglob(arg, recursive=True))
-            if not matches:
-                yield _reject(source_of(arg), "not_found", "the pattern matched nothing")
-            for path in matches:
-                if os.path.isdir(path):
-                    yield from self._folder(path)
-                else:
-                    yield from self._file(path, explicit=False)
-        else:
-            yield _reject(source_of(arg), "not_found")
+        for entry in entries(arg, self.sort_chunk):
+            yield from self._entry(entry)
 
-    def _folder(self, root: str, ancestors: frozenset[tuple[int, int]] = frozenset()) -> Iterator[Task]:
-        """Walk ``root`` depth first, each directory listed (and sorted) when it is reached;
-        symbolic links are followed, except back into a directory being walked (a loop)."""
-        try:
-            info = os.stat(root)
-            with os.scandir(root) as listing:
-                entries = sorted(listing, key=lambda e: e.name)
-        except OSError as exc:
-            yield _reject(source_of(root), "read_error", _oserror(exc))
+    def _entry(self, entry: Entry) -> Iterator[Task]:
+        path, explicit, status = entry
+        if isinstance(status, OSError):
+            if isinstance(status, LinkLoop):
+                self.skipped["link_loop"] += 1
+            elif isinstance(status, NoMatch):
+                yield _reject(source_of(path), "not_found", str(status))
+            elif isinstance(status, FileNotFoundError):
+                if not explicit and os.path.islink(path):
+                    yield _reject(source_of(path), "not_a_file",
+                                  f"a dangling symbolic link (to {os.readlink(path)!r})")
+                else:  # gone since it was listed
+                    yield _reject(source_of(path), "not_found")
+            else:  # a permission error
+                yield _reject(source_of(path), "read_error", _oserror(status))
             return
-        ancestors = ancestors | {(info.st_dev, info.st_ino)}
-        for entry in entries:
-            path = os.path.join(root, entry.name)
-            try:
-                is_dir = entry.is_dir()
-                if is_dir:
-                    target = entry.stat()
-                    if (target.st_dev, target.st_ino) in ancestors:
-                        self.skipped["link_loop"] += 1
-                        continue
-            except OSError as exc:  # a permission error
-                yield _reject(source_of(path), "read_error", _oserror(exc))
-                continue
-            if is_dir:
-                yield from self._folder(path, ancestors)
-            else:  # files, and what is not one: _file refuses it, counted
-                yield from self._file(path, explicit=False)
-
-    def _file(self, path: str, explicit: bool) -> Iterator[Task]:
         kind = kind_of(path, explicit)
-        try:
-            mode = os.stat(path).st_mode
-        except FileNotFoundError:
-            if os.path.islink(path):
-                yield _reject(source_of(path), "not_a_file", f"a dangling symbolic link (to {os.readlink(path)!r})")
-            else:  # gone since it was listed
-                yield _reject(source_of(path), "not_found")
-            return
-        except OSError as exc:
-            yield _reject(source_of(path), "read_error", _oserror(exc))
-            return
-        if not stat.S_ISREG(mode):
-            yield _reject(source_of(path), "not_a_file", f"{file_type(mode)}: refused before opening")
+        if not stat.S_ISREG(status.st_mode):
+            yield _reject(source_of(path), "not_a_file", f"{file_type(status.st_mode)}: refused before opening")
             return
         if kind == "sidecar":
             return
@@ -335,6 +313,8 @@ class Inputs:
                     continue
                 if not line.strip():
                     continue
+                if (self.done is not None or self.shard is not None) and not self.wanted(f"jsonl:{name}#{number}"):
+                    continue  # written already (--resume) or another shard's: not parsed
                 yield self._jsonl_line(name, number, line)
         except (OSError, EOFError, zlib.error, CorruptGzip) as exc:
             yield _reject(f"jsonl:{name}#{number + 1}", "read_error", _oserror(exc))

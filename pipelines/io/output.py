@@ -27,9 +27,11 @@ and renamed (:func:`write_report`), so a reader never sees half of it.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import enum
 import os
+from array import array
 from dataclasses import dataclass
 from typing import IO
 
@@ -131,6 +133,86 @@ def plan(path: str, mode: Mode, what: str = "output") -> OutputFile:
     return OutputFile(path, partial, keep=False)
 
 
+_MASK = (1 << 64) - 1
+#: WrittenSources: the hashes are indexed by their top bits
+_BUCKET_BITS = 16
+
+
+class WrittenSources:
+    """The sources a ``--resume`` run finds written, to pass over: each kept as a 128-bit hash,
+    in two sorted arrays of 64-bit halves (16 bytes a source whatever its length: 8 MB for half a
+    million), looked up by binary search within the bucket of their top 16 bits. Two sources
+    share a hash with odds 2⁻¹²⁸ a pair. The halves are Python's own string hash (SipHash, keyed
+    at random for each process) of the source and of the source with a NUL after it: fast, and
+    cached on the string; never written, so they need agree only within the run. :meth:`add`
+    every source, then :meth:`freeze` once, before the first lookup."""
+
+    def __init__(self) -> None:
+        self._high = array("Q")
+        self._low = array("Q")
+        #: after freeze: where the hashes of each top-bits bucket start (one more at the end)
+        self._starts = array("Q")
+        self._frozen = False
+
+    @staticmethod
+    def _key(source: str) -> tuple[int, int]:
+        return hash(source) & _MASK, hash(source + "\0") & _MASK
+
+    def add(self, source: str) -> None:
+        if self._frozen:
+            raise RuntimeError("add after freeze")
+        high, low = self._key(source)
+        self._high.append(high)
+        self._low.append(low)
+
+    def freeze(self) -> WrittenSources:
+        """Sort the hashes (numpy, in place of two arrays: no Python object a source) and index
+        them by their top 16 bits (a 512 KiB table), so a lookup searches a few entries."""
+        if self._frozen:
+            return self
+        import numpy as np
+
+        high = np.frombuffer(self._high, dtype=np.uint64)
+        low = np.frombuffer(self._low, dtype=np.uint64)
+        order = np.lexsort((low, high))
+        sorted_high, sorted_low = high[order], low[order]
+        del high, low, order
+        self._high, self._low = array("Q"), array("Q")  # the unsorted ones go
+        self._high.frombytes(sorted_high.data.cast("B"))
+        self._low.frombytes(sorted_low.data.cast("B"))
+        del sorted_low
+        bounds = np.arange(1 << _BUCKET_BITS, dtype=np.uint64) << np.uint64(64 - _BUCKET_BITS)
+        starts = np.append(np.searchsorted(sorted_high, bounds), len(sorted_high)).astype(np.uint64)
+        self._starts = array("Q")
+        self._starts.frombytes(starts.data.cast("B"))
+        self._frozen = True
+        return self
+
+    def __len__(self) -> int:
+        return len(self._high)
+
+    def __contains__(self, source: object) -> bool:
+        if not isinstance(source, str):
+            return False
+        if not self._frozen:
+            raise RuntimeError("lookup before freeze")
+        high = hash(source) & _MASK
+        bucket = high >> (64 - _BUCKET_BITS)
+        at, end = self._starts[bucket], self._starts[bucket + 1]
+        if at == end:
+            return False
+        highs = self._high
+        at = bisect.bisect_left(highs, high, at, end)
+        if at == end or highs[at] != high:
+            return False
+        low = hash(source + "\0") & _MASK
+        while at < end and highs[at] == high:
+            if self._low[at] == low:
+                return True
+            at += 1
+        return False
+
+
 def write_report(path: str, data: bytes) -> None:
     """Replace ``path`` with ``data`` whole: written to ``path.partial``, then renamed."""
     partial = partial_path(path)
@@ -146,4 +228,5 @@ def write_report(path: str, data: bytes) -> None:
         raise
 
 
-__all__ = ["PARTIAL_SUFFIX", "Mode", "OutputExists", "OutputFile", "partial_path", "plan", "write_report"]
+__all__ = ["PARTIAL_SUFFIX", "Mode", "OutputExists", "OutputFile", "WrittenSources", "partial_path", "plan",
+           "write_report"]

@@ -7,7 +7,8 @@ writes records and rejects, and counts (:class:`Stats`, the run's :class:`~pipel
 Memory is bounded by ``jobs * window * chunk_size`` pages, whatever the size of the input; the one
 thing that grows with the corpus is the set of content hashes kept for deduplication (a 32-byte
 digest a record, about 100 bytes with Python's overhead: 1 GB for ten million records), plus, with
-``--resume``, the set of sources already written.
+``--resume``, the sources already written (a 16-byte hash each). The inputs are enumerated as a
+stream (:mod:`pipelines.io.walk`): their number does not count.
 
 A worker that dies (killed, out of memory, a crash in a C extension) is replaced and the page it
 was cleaning is tried again alone, so a page that kills its worker again is recorded as failed
@@ -24,14 +25,14 @@ import sqlite3
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from pipelines.core.page import CleanOptions, Drop
 from pipelines.core.record import Record
 from pipelines.io.inputs import Inputs, Task, in_shard, run_task
-from pipelines.io.output import Mode, OutputExists, OutputFile, plan, write_report
+from pipelines.io.output import Mode, OutputExists, OutputFile, WrittenSources, plan, write_report
 from pipelines.io.writer import JsonlWriter, iter_lines, truncate_partial_line
 from pipelines.reasons import DUPLICATE_HASH, FAILURE_REASONS, NEAR_DUPLICATE
 from pipelines.run.dedup import Deduper, Verdict
@@ -238,10 +239,11 @@ def _close_whole(file: OutputFile, stream: IO[bytes]) -> None:
         logger.debug("cannot cut the last line of %s: %s", file.write_path, exc)
 
 
-def _done_sources(paths: list[tuple[str, bool]], dedup: Deduper) -> set[str]:
-    """Sources already in the output (and in the rejects file), with the hashes written;
-    ``paths`` are (path, is the output) pairs."""
-    done: set[str] = set()
+def _done_sources(paths: list[tuple[str, bool]], dedup: Deduper) -> WrittenSources:
+    """Sources already in the output (and in the rejects file), as compact hashes
+    (:class:`~pipelines.io.output.WrittenSources`), with the hashes written restored to ``dedup``;
+    ``paths`` are (path, is the output) pairs. Each file is read once, a line at a time."""
+    done = WrittenSources()
     for path, is_output in paths:
         if not os.path.exists(path):
             continue
@@ -252,7 +254,7 @@ def _done_sources(paths: list[tuple[str, bool]], dedup: Deduper) -> set[str]:
             digest = value.get("content_hash")
             if is_output and isinstance(digest, str):
                 dedup.restore(digest, value.get("url") or value.get("canonical_url") or "", value)
-    return done
+    return done.freeze()
 
 
 def run_clean(job: CleanJob, on_result: Callable[[Result], None] | None = None) -> Stats:
@@ -275,7 +277,7 @@ def run_clean(job: CleanJob, on_result: Callable[[Result], None] | None = None) 
     if job.state is not None:  # where a pending claim's line is looked for if the run is killed
         job.state.targets = [] if output_file is None else [os.path.abspath(output_file.write_path)]
     dedup = Deduper(job.state, near=job.near)
-    done: set[str] = set()
+    done: WrittenSources | None = None
     if job.mode is Mode.RESUME:
         done = _done_sources([(file.write_path, file is output_file) for file in files], dedup)
     opened: list[tuple[OutputFile, IO[bytes]]] = []
@@ -292,14 +294,7 @@ def run_clean(job: CleanJob, on_result: Callable[[Result], None] | None = None) 
     rejects = JsonlWriter(rejects_stream) if rejects_stream else None
     own = [path for file in files for path in (file.path, file.write_path)]
     inputs = Inputs(job.inputs, max_page_bytes=job.options.max_page_bytes, text_field=job.text_field,
-                    stdin=job.stdin, exclude=own, shard=job.shard)
-
-    def pending() -> Iterator[Task]:
-        for task in inputs:
-            if task.source in done:
-                stats.skipped["resume"] += 1
-                continue
-            yield task
+                    stdin=job.stdin, exclude=own, shard=job.shard, done=done)
 
     def reject(result: Drop) -> None:
         if result.reason in FAILURE_REASONS:
@@ -326,10 +321,10 @@ def run_clean(job: CleanJob, on_result: Callable[[Result], None] | None = None) 
         shard = job.shard
 
         def counted(source: str) -> bool:
-            return source not in done and (shard is None or in_shard(source, *shard))
+            return (done is None or source not in done) and (shard is None or in_shard(source, *shard))
 
         progress.count_in_background(job.inputs, exclude=own, keep=counted)
-    cleaned = results(pending(), job.options, job.run, stats)
+    cleaned = results(iter(inputs), job.options, job.run, stats)
     finished = False
     try:
         for result in cleaned:

@@ -3,17 +3,17 @@ number of pages can be known without reading them.
 
 The total is counted by a first walk over the inputs, in a thread beside the run (the run does not
 wait for it; the bar gets its total, and so its percentage and ETA, when the walk ends). The walk
-lists what :class:`pipelines.io.inputs.Inputs` would enumerate, one directory at a time, and keeps
-only a count: saved pages and text files count one each, a JSONL file its non-blank lines, a path
-that does not exist one (its ``not_found`` reject). Inputs skipped by ``--resume`` or another
-``--shard`` are not counted. There is no total (the bar shows the count and the rate) when an input
-is a WARC archive (its pages are known only by reading every record) or the list of paths comes
-on stdin (it can be read once only).
+is the run's own (:func:`pipelines.io.walk.entries`: the same entries, in bounded memory, left in
+the file system's order, which a count does not need) and keeps only a count: saved pages and
+text files count one each, a JSONL file its non-blank lines, a path that does not exist one (its
+``not_found`` reject). Inputs skipped by ``--resume`` or another ``--shard`` are not counted. There
+is no total (the bar shows the count and the rate) when an input is a WARC archive (its pages are
+known only by reading every record) or the list of paths comes on stdin (it can be read once
+only).
 """
 
 from __future__ import annotations
 
-import glob
 import io
 import os
 import stat
@@ -24,8 +24,7 @@ from typing import IO, Any
 
 from pipelines.core.unpack import CorruptGzip, GunzipStream
 from pipelines.io.inputs import kind_of, open_regular, source_of
-
-_GLOB_CHARS = frozenset("*?[")
+from pipelines.io.walk import Entry, LinkLoop, entries
 
 
 class Unknown(Exception):
@@ -46,61 +45,25 @@ class InputCounter:
     def count(self) -> int:
         if "-" in self.args:
             raise Unknown("paths on stdin")
-        return sum(self._argument(arg) for arg in self.args)
+        total = 0
+        for arg in self.args:
+            for number, entry in enumerate(entries(arg, None), 1):  # a count needs no order
+                total += self._entry(entry)
+                if number % 4096 == 0 and self.stop.is_set():
+                    raise Unknown("stopped")
+        return total
 
     def _one(self, source: str) -> int:
         return 1 if self.keep(source_of(source)) else 0
 
-    def _argument(self, arg: str) -> int:
-        if os.path.isdir(arg):
-            return self._folder(arg, frozenset())
-        if os.path.exists(arg):
-            return self._file(arg, explicit=True)
-        if _GLOB_CHARS & set(arg):
-            total = 0
-            matched = False
-            for path in glob.iglob(arg, recursive=True):
-                matched = True
-                total += self._folder(path, frozenset()) if os.path.isdir(path) else self._file(path, explicit=False)
-            return total if matched else self._one(arg)
-        return self._one(arg)
-
-    def _folder(self, root: str, ancestors: frozenset[tuple[int, int]]) -> int:
-        if self.stop.is_set():
-            raise Unknown("stopped")
-        try:
-            info = os.stat(root)
-            listing = os.scandir(root)
-        except OSError:
-            return self._one(root)
-        ancestors = ancestors | {(info.st_dev, info.st_ino)}
-        total = 0
-        with listing:
-            for entry in listing:
-                path = os.path.join(root, entry.name)
-                try:
-                    is_dir = entry.is_dir()
-                    if is_dir:
-                        target = entry.stat()
-                        if (target.st_dev, target.st_ino) in ancestors:
-                            continue
-                except OSError:
-                    total += self._one(path)
-                    continue
-                if is_dir:
-                    total += self._folder(path, ancestors)
-                else:  # files, and what is not one (its not_a_file reject)
-                    total += self._file(path, explicit=False)
-        return total
-
-    def _file(self, path: str, explicit: bool) -> int:
+    def _entry(self, entry: Entry) -> int:
+        """What :meth:`pipelines.io.inputs.Inputs._entry` gives for ``entry``, counted."""
+        path, explicit, status = entry
+        if isinstance(status, LinkLoop):
+            return 0
+        if isinstance(status, OSError) or not stat.S_ISREG(status.st_mode):
+            return self._one(path)  # its reject: not_found, read_error, not_a_file
         kind = kind_of(path, explicit)
-        try:
-            regular = stat.S_ISREG(os.stat(path).st_mode)
-        except OSError:
-            regular = False
-        if not regular:  # a FIFO, a device, a dangling link: never opened, one reject
-            return self._one(path)
         if kind in (None, "sidecar"):
             return 0
         if kind == "warc":
