@@ -22,7 +22,6 @@ ends by itself when its parent process is gone. No Scrapy import.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import multiprocessing
@@ -43,6 +42,8 @@ from pipelines.reasons import WORKER_DIED
 from pipelines.run.stats import CountsSince
 
 if TYPE_CHECKING:
+    import asyncio
+
     from pipelines.core.cleaner import Cleaner
 
 logger = logging.getLogger(__name__)
@@ -422,6 +423,8 @@ class LoopPool(WorkerPool):
         self.loop: asyncio.AbstractEventLoop | None = None
 
     def start(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        import asyncio  # the crawl's front-end only: the offline pool's processes never load it
+
         self.loop = loop or asyncio.get_running_loop()
         super().start()
 
