@@ -10,11 +10,13 @@ line), as ``../shared/bench/scrapinghub`` and ``../shared/bench/fundus_tests`` d
 median over alternating runs; every ratio is taken run by run, then the median. For each DATA_DIR:
 
 1. **Per core, in this process.** The pages are unpacked in memory first (not timed). Each run
-   times, in rotating order, three systems over every page: bare
+   times, in rotating order, four systems over every page: bare
    ``trafilatura.extract(html, url=url, with_metadata=True, include_comments=False)`` (its
    default), the same with ``fast=True``, and newsclean (``Cleaner.clean``,
    ``pipelines.core.record.dumps``, then the dedup step as ``newsclean clean`` runs it without
-   ``--state``: a fresh in-memory ``Deduper``, near-duplicates dropped). pages/s per core = pages /
+   ``--state``: a fresh in-memory ``Deduper``, near-duplicates dropped), and newsclean with
+   ``--single-candidate`` (trafilatura's precision text alone: the speed-first option, shown
+   without a target). pages/s per core = pages /
    CPU seconds of this process (``time.process_time``: the figure holds on a busy machine); wall
    pages/s beside it. The texts of the first run are scored afterwards (not timed) with the
    benchmark's metric (``tests/support/scoring.py``'s ``benchmark_prf``, as ``bench/quality.py``):
@@ -94,6 +96,7 @@ import orjson
 import trafilatura
 
 from pipelines.core.cleaner import Cleaner, Drop, Page
+from pipelines.core.page import CleanOptions
 from pipelines.core.record import dumps
 from pipelines.core.stage_clock import STAGES, StageClock
 from pipelines.run.dedup import Deduper, Verdict
@@ -108,11 +111,12 @@ Pages = list[tuple[bytes, str]]
 T = TypeVar("T")
 
 #: The per-core systems, in the order of the first run.
-SYSTEMS = ("default", "fast", "newsclean")
+SYSTEMS = ("default", "fast", "newsclean", "single")
 LABELS = {
     "default": "trafilatura.extract(with_metadata=True)",
     "fast": "trafilatura.extract(with_metadata=True, fast=True)",
     "newsclean": "newsclean (clean + dumps + dedup)",
+    "single": "the same, --single-candidate",
 }
 #: The targets of issue 17 ("speed, round two"), printed beside the figures.
 TARGETS = {
@@ -219,9 +223,9 @@ def run_newsclean(cleaner: Cleaner, pages: Pages, texts: list[str]) -> int:
     return kept
 
 
-def run_system(name: str, cleaner: Cleaner, pages: Pages, texts: list[str]) -> int:
-    if name == "newsclean":
-        return run_newsclean(cleaner, pages, texts)
+def run_system(name: str, cleaners: dict[str, Cleaner], pages: Pages, texts: list[str]) -> int:
+    if name in cleaners:
+        return run_newsclean(cleaners[name], pages, texts)
     return run_trafilatura(pages, texts, fast=name == "fast")
 
 
@@ -235,10 +239,13 @@ def timed(fn: Callable[[], int]) -> tuple[float, float, int]:
 
 def per_core(pages: Pages, truths: list[str], runs: int) -> dict[str, Any]:
     cleaner = Cleaner()
+    # newsclean's speed-first option: trafilatura's precision text alone, no other candidate
+    cleaners = {"newsclean": cleaner, "single": Cleaner(CleanOptions(single_candidate=True))}
     warm = pages[: min(10, len(pages))]
     run_trafilatura(warm, [], fast=False)
     run_trafilatura(warm, [], fast=True)
-    run_newsclean(cleaner, warm, [])
+    for each in cleaners.values():
+        run_newsclean(each, warm, [])
     cpu: dict[str, list[float]] = {name: [] for name in SYSTEMS}
     wall: dict[str, list[float]] = {name: [] for name in SYSTEMS}
     kept: dict[str, int] = {}
@@ -246,7 +253,7 @@ def per_core(pages: Pages, truths: list[str], runs: int) -> dict[str, Any]:
     for run in range(runs):
         for name in run_order(SYSTEMS, run):
             out: list[str] = []
-            c, w, kept[name] = timed(partial(run_system, name, cleaner, pages, out))
+            c, w, kept[name] = timed(partial(run_system, name, cleaners, pages, out))
             cpu[name].append(c)
             wall[name].append(w)
             if run == 0:
@@ -273,6 +280,7 @@ def per_core(pages: Pages, truths: list[str], runs: int) -> dict[str, Any]:
         },
         "ratio_default": median_ratio(cpu["default"], cpu["newsclean"]),
         "ratio_fast": median_ratio(cpu["fast"], cpu["newsclean"]),
+        "ratio_single_fast": median_ratio(cpu["fast"], cpu["single"]),
         "quality": f1_scores(texts, truths),
         "stage_ms_per_page": {s: 1000 * clock.seconds.get(s, 0.0) / n for s in STAGES},
         "stage_shares": clock.shares(),
@@ -787,6 +795,8 @@ def report_per_core(core: dict[str, Any]) -> None:
     print(f"  ratio newsclean / default      {core['ratio_default']:6.2f}   target ≥ {TARGETS['per_core_default']}: "
           f"{verdict(core['ratio_default'], TARGETS['per_core_default'])}"
           f" (F1 {f1['newsclean']:.4f} against {f1['default']:.4f})")
+    print(f"  ratio --single-candidate / fast=True {core['ratio_single_fast']:6.2f}   (no target; F1 "
+          f"{f1['single']:.4f} against {f1['fast']:.4f})")
     print(f"  peak RSS of this process       {core['peak_rss_mb']:6.0f} MB")
     print("  newsclean stages (one more pass)   ms/page   share")
     for stage in STAGES:
@@ -883,6 +893,9 @@ def target_rows(figures: dict[str, Any]) -> list[tuple[str, list[str], str]]:
                      per_set("per_core", lambda c: ratio_f1(c, "fast")), f"≥ {TARGETS['per_core_fast']}, F1 higher"))
         rows.append(("per core, newsclean / default (F1 ours/theirs)",
                      per_set("per_core", lambda c: ratio_f1(c, "default")), f"≥ {TARGETS['per_core_default']}"))
+        rows.append(("per core, --single-candidate / fast=True (F1)",
+                     per_set("per_core", lambda c: f"{c['ratio_single_fast']:.2f} (F1 "
+                             f"{c['quality']['single']['f1']:.3f}/{c['quality']['fast']['f1']:.3f})"), "(no target)"))
     if any("processes" in s for s in sets.values()):
         rows.append(("process, newsclean -j 1 / bare fast=True, CPU",
                      per_set("processes", lambda p: f"{p['ratio_fast_cpu']:.2f} (wall {p['ratio_fast_wall']:.2f})"),
